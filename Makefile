@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh machine:
+#   make run    install into .venv (when missing or out of date) and start the app on localhost
+#   make test   install, then run the whole test suite (browser tests need Debian chromium)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test lint bench browser clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m streamlit run streamlit_app.py --server.address=127.0.0.1 --server.port=$(PORT)
+
+test: $(VENV)/.installed browser
+	$(PY) -m pytest
+
+# Chromium for the browser tests: installed with apt-get where we are root on Debian,
+# otherwise those tests are skipped with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks.sampling
+	$(PY) -m benchmarks.pixel_baseline
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

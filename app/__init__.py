@@ -1,0 +1,1 @@
+"""The few app-side helpers pages share; the only Streamlit code outside the pages."""

@@ -1,0 +1,79 @@
+"""The data-set controls every page shares, and the cached loader behind them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.datasets import ALL_SPLITS, ClassDataset, DatasetSpec, find_omniglot_root, load_dataset
+from core.datasets.omniglot import SPLIT_SCHEMES
+
+SOURCE_LABELS = {"glyphs": "Glyphs (generated)", "omniglot": "Omniglot", "folder": "A folder of images"}
+SCHEME_LABELS = {
+    "lake": "Lake: 30 background / 20 evaluation alphabets",
+    "vinyals": "Vinyals: train / val / test characters, rotations as classes",
+    "seeded": "Seeded 1200 / 423 characters, rotations as classes",
+}
+HELD_OUT = ("evaluation", "test")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def cached_dataset(spec: DatasetSpec) -> ClassDataset:
+    """One decoded copy per data set, shared read-only by every browser session."""
+    return load_dataset(spec)
+
+
+def dataset_controls() -> DatasetSpec:
+    """Sidebar widgets choosing the data set (bound to the URL); returns its spec."""
+    omniglot_root = find_omniglot_root()
+    sources = ["glyphs", "omniglot", "folder"] if omniglot_root else ["glyphs", "folder"]
+    source = st.sidebar.selectbox(
+        "Data set", sources, key="dataset", bind="query-params", format_func=SOURCE_LABELS.get
+    )
+    if not omniglot_root:
+        st.sidebar.caption(
+            "Omniglot not found: set OMNIGLOT_ROOT to a folder holding images_background/ "
+            "and images_evaluation/ to add it."
+        )
+    if source == "omniglot":
+        scheme = st.sidebar.selectbox(
+            "Class split",
+            SPLIT_SCHEMES,
+            key="split_scheme",
+            bind="query-params",
+            format_func=SCHEME_LABELS.get,
+        )
+        return DatasetSpec("omniglot", str(omniglot_root), split_scheme=scheme)
+    if source == "folder":
+        path = st.sidebar.text_input(
+            "Folder path",
+            key="folder",
+            bind="query-params",
+            placeholder="/data/mini-imagenet",
+            help="root/<class>/<image>, or root/train|val|test/<class>/<image>",
+        )
+        return DatasetSpec("folder", path.strip() or None)
+    return DatasetSpec("glyphs")
+
+
+def load_or_explain(spec: DatasetSpec) -> ClassDataset | None:
+    """The data set, or None after showing in the page what was wrong and what to do."""
+    if spec.source == "folder" and not spec.root:
+        st.info("Type the path of a folder that holds one sub-folder of images per class.")
+        return None
+    try:
+        with st.spinner("Loading the data set (the very first load decodes it once, up to ~20 s)…"):
+            return cached_dataset(spec)
+    except (OSError, ValueError) as error:
+        st.error(f"Could not load the data set: {error}")
+        return None
+
+
+def split_control(dataset: ClassDataset) -> str:
+    """Sidebar choice of the split; held-out classes (evaluation / test) by default."""
+    options = list(dataset.split_names)
+    if len(options) > 1:
+        options.append(ALL_SPLITS)
+    default = next((s for s in HELD_OUT if s in options), options[0])
+    if st.session_state.get("split", st.query_params.get("split")) not in options:
+        st.session_state["split"] = default
+    return st.sidebar.selectbox("Split", options, key="split", bind="query-params")

@@ -1,0 +1,93 @@
+"""Home: what meta-learning is, its three families, and what each page shows."""
+
+import streamlit as st
+
+from app.page import page_setup
+
+page_setup("Home")
+st.title("🧪 Meta-Learning Playground")
+st.markdown(
+    """
+**Meta-learning is learning to learn.** An ordinary learner is trained on one task
+until it solves it. A meta-learner is trained on *many small tasks* so that it gets
+better at learning the next one: given a task it has never seen, with one to five
+examples per class, it is ready after a glance instead of after thousands of images.
+
+Two learners are at work. The **base learner** solves one task: it looks at that
+task's few labelled examples (the *support set*) and classifies new images (the
+*query set*). The **meta-learner** improves how the base learner learns, across
+tasks: a good initialisation, a good embedding, a good way to compare. Training is
+organised in **episodes** that mimic the test: each episode is an `n_way`-class,
+`n_shot`-example task drawn from the training classes, and the model is judged on
+classes it never saw.
+"""
+)
+
+left, right = st.columns(2)
+left.markdown(
+    """
+#### Few-shot learning
+The *problem*: learn a new class from a handful of examples. Meta-learning is one
+way to solve it; a plain nearest neighbour on pixels is another (a weak one, which
+is why the playground always shows it for comparison).
+"""
+)
+right.markdown(
+    """
+#### Transfer learning
+Pre-train on a big data set, then fine-tune on the new one. It transfers *features*;
+meta-learning goes further and trains the very act of adapting, on tasks shaped like
+the ones to come. The two combine well: many strong few-shot systems start from a
+pre-trained backbone.
+"""
+)
+
+st.header("Three families")
+metric, model, optimisation = st.columns(3)
+metric.markdown(
+    """
+#### Metric-based
+Learn an embedding in which a simple comparison classifies: the query goes to the
+nearest class.
+- Siamese Networks (Koch et al., 2015)
+- Matching Networks (Vinyals et al., 2016)
+- **Prototypical Networks** (Snell et al., 2017)
+- **Relation Networks** (Sung et al., 2018)
+"""
+)
+model.markdown(
+    """
+#### Model-based
+A network whose architecture reads the support set and adapts in its activations,
+through memory or attention.
+- Memory-Augmented Neural Networks (Santoro et al., 2016)
+- SNAIL (Mishra et al., 2018)
+"""
+)
+optimisation.markdown(
+    """
+#### Optimisation-based
+Learn how to take gradient steps: an initialisation, learning rates or an optimiser
+from which a few steps on the support set suffice.
+- **MAML** (Finn et al., 2017) and first-order MAML
+- Meta-SGD (Li et al., 2017)
+- Reptile (Nichol et al., 2018)
+- Learned optimisers (Ravi & Larochelle, 2017; Andrychowicz et al., 2016)
+"""
+)
+st.caption("In bold: the algorithms this playground implements.")
+
+st.header("What each page shows")
+st.page_link(
+    "pages/1_Episodes.py",
+    label="Episodes",
+    icon=":material/grid_view:",
+    help="Sample N-way K-shot episodes from glyphs, Omniglot or your own folder of images.",
+)
+st.markdown(
+    "Pick a data set (the generated **glyphs**, **Omniglot** when it is on disk, or any "
+    "folder of images with one sub-folder per class), a split, `n_way`, `n_shot`, "
+    "`n_query` and a seed, and see the support set one row per class and the query set "
+    "with its true labels, with statistics of the data set. The settings live in the "
+    "URL, so a pasted link reproduces the same episode."
+)

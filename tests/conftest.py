@@ -1,0 +1,68 @@
+"""Shared fixtures: an isolated data-set cache, Omniglot when present, the browser gate."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+SHARED_OMNIGLOT = ROOT.parent / "shared" / "data" / "omniglot"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One fresh cache per test run, shared by AppTest and the browser tests' server.
+    if "MLP_CACHE_DIR" not in os.environ or os.environ.get("MLP_TEST_OWN_CACHE"):
+        os.environ["MLP_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlp-test-cache-")
+        os.environ["MLP_TEST_OWN_CACHE"] = "1"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.pop("MLP_TEST_OWN_CACHE", None):
+        shutil.rmtree(os.environ.pop("MLP_CACHE_DIR"), ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} not found (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "playwright not installed (pip install -r requirements-dev.txt)"
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"CI must run the browser tests, but {reason}")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def omniglot_root() -> Path | None:
+    configured = os.environ.get("OMNIGLOT_ROOT")
+    root = Path(configured) if configured else SHARED_OMNIGLOT
+    return root if (root / "images_background").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def omniglot_path() -> Path:
+    root = omniglot_root()
+    if root is None:
+        pytest.skip(f"Omniglot not found at {SHARED_OMNIGLOT} or $OMNIGLOT_ROOT (a fresh clone has none)")
+    return root
+
+
+@pytest.fixture(scope="session")
+def small_glyphs():
+    """A small glyphs data set: 3 background and 2 evaluation alphabets."""
+    from core.datasets import GlyphsConfig, load_glyphs
+
+    return load_glyphs(
+        GlyphsConfig(n_background_alphabets=3, n_evaluation_alphabets=2, min_characters=8, max_characters=12)
+    )

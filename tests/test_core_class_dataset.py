@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from core.datasets.class_dataset import ClassDataset, from_class_lists
+
+
+def test_classes_are_contiguous_rows():
+    per_class = [torch.full((n, 1, 2, 2), c, dtype=torch.uint8) for c, n in enumerate((3, 1, 2))]
+    dataset = from_class_lists("d", per_class, ["a", "b", "c"], ["s", "t", "s"])
+    assert dataset.class_offsets.tolist() == [0, 3, 4, 6]
+    assert dataset.class_images(2).unique().tolist() == [2]
+    assert dataset.classes_in("s").tolist() == [0, 2]
+    assert dataset.split_names == ("s", "t")
+    assert dataset.summary()[0] == {
+        "split": "s",
+        "classes": 2,
+        "images": 5,
+        "images per class (min)": 2,
+        "images per class (median)": 2.5,
+        "images per class (max)": 3,
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"images": torch.zeros(2, 1, 2, 2)}, "uint8 tensor"),
+        ({"labels": torch.tensor([1, 0])}, "sorted class indices"),
+        ({"labels": torch.tensor([0])}, "2 images but 1 labels"),
+        ({"class_splits": ("s",)}, "2 class names but 1 class splits"),
+    ],
+)
+def test_inconsistent_data_is_refused(kwargs, message):
+    fields = {
+        "name": "d",
+        "images": torch.zeros(2, 1, 2, 2, dtype=torch.uint8),
+        "labels": torch.tensor([0, 1]),
+        "class_names": ("a", "b"),
+        "class_splits": ("s", "s"),
+    }
+    with pytest.raises(ValueError, match=message):
+        ClassDataset(**{**fields, **kwargs})
