@@ -5,7 +5,7 @@ import streamlit as st
 from app.page import page_setup
 
 page_setup("Home")
-st.title("🧪 Meta-Learning Playground")
+st.title("Meta-Learning Playground")
 st.markdown(
     """
 **Meta-learning is learning to learn.** An ordinary learner is trained on one task

@@ -7,12 +7,17 @@ import streamlit as st
 from core.datasets import ALL_SPLITS, ClassDataset, DatasetSpec, find_omniglot_root, load_dataset
 from core.datasets.omniglot import SPLIT_SCHEMES
 
-SOURCE_LABELS = {"glyphs": "Glyphs (generated)", "omniglot": "Omniglot", "folder": "A folder of images"}
-SCHEME_LABELS = {
-    "lake": "Lake: 30 background / 20 evaluation alphabets",
-    "vinyals": "Vinyals: train / val / test characters, rotations as classes",
-    "seeded": "Seeded 1200 / 423 characters, rotations as classes",
-}
+# Options are shown as their plain names: a URL-bound selectbox writes its label to the URL.
+SOURCE_HELP = (
+    "glyphs: generated handwritten-like characters, always available. "
+    "omniglot: 1623 real handwritten characters (Lake et al.). "
+    "folder: any folder with one sub-folder of images per class."
+)
+SCHEME_HELP = (
+    "lake: 30 background / 20 evaluation alphabets. "
+    "vinyals: train / val / test characters of Vinyals et al., rotations as extra classes. "
+    "seeded: 1200 / 423 characters shuffled with a seed, as in the MAML code."
+)
 HELD_OUT = ("evaluation", "test")
 
 
@@ -26,9 +31,7 @@ def dataset_controls() -> DatasetSpec:
     """Sidebar widgets choosing the data set (bound to the URL); returns its spec."""
     omniglot_root = find_omniglot_root()
     sources = ["glyphs", "omniglot", "folder"] if omniglot_root else ["glyphs", "folder"]
-    source = st.sidebar.selectbox(
-        "Data set", sources, key="dataset", bind="query-params", format_func=SOURCE_LABELS.get
-    )
+    source = st.sidebar.selectbox("Data set", sources, key="dataset", bind="query-params", help=SOURCE_HELP)
     if not omniglot_root:
         st.sidebar.caption(
             "Omniglot not found: set OMNIGLOT_ROOT to a folder holding images_background/ "
@@ -36,11 +39,7 @@ def dataset_controls() -> DatasetSpec:
         )
     if source == "omniglot":
         scheme = st.sidebar.selectbox(
-            "Class split",
-            SPLIT_SCHEMES,
-            key="split_scheme",
-            bind="query-params",
-            format_func=SCHEME_LABELS.get,
+            "Class split", SPLIT_SCHEMES, key="split_scheme", bind="query-params", help=SCHEME_HELP
         )
         return DatasetSpec("omniglot", str(omniglot_root), split_scheme=scheme)
     if source == "folder":

@@ -11,7 +11,8 @@ from core.montage import display_scale, image_row, to_display
 
 def show_support(episode: Episode) -> None:
     scale = display_scale(episode.support_x.shape[-1])
-    st.subheader(f"Support set: {episode.n_way} classes × {episode.n_shot} shots")
+    shots = "shot" if episode.n_shot == 1 else "shots"
+    st.subheader(f"Support set: {episode.n_way} classes × {episode.n_shot} {shots}")
     for label, name in enumerate(episode.class_names):
         left, right = st.columns([1, 4], vertical_alignment="center")
         left.markdown(f"**class {label}**  \n`{name}`")

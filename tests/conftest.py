@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from st_browser import CHROMIUM
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHARED_OMNIGLOT = ROOT.parent / "shared" / "data" / "omniglot"
 
 

@@ -1,0 +1,77 @@
+"""Helpers for driving the app in Debian's Chromium with Playwright (see ../shared/TESTING.md)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
+SETTLED = (
+    '() => !document.querySelector(\'[data-testid="stSkeleton"],[data-testid="stAppSkeleton"],[data-stale="true"]\')'
+)
+RUN_COUNTER_JS = """(() => { window.__st = {runs: 0, done: 0};
+  new MutationObserver(ms => { for (const m of ms) { const s = m.target.getAttribute('data-test-script-state');
+    if (s === 'running') window.__st.runs++; else if (s === 'notRunning') window.__st.done++; }})
+  .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']}); })();"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(app_dir: Path, port: int, timeout: float = 60) -> subprocess.Popen:
+    """Start ``streamlit run`` on loopback and wait until its health check answers."""
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless=true",
+        "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
+        "--server.fileWatcherType=none", "--server.runOnSave=false",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=app_dir, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as reply:
+                if reply.read() == b"ok":
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    stop_app(process)
+    raise RuntimeError(f"streamlit did not answer on port {port} within {timeout} s")
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def wait_idle(page, timeout_ms: int = 120_000) -> None:
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    page.wait_for_function(SETTLED, timeout=timeout_ms)
+
+
+def rerun(page, action, timeout_ms: int = 120_000) -> None:
+    """Do ``action`` and wait until the run it triggers has finished and settled."""
+    before = page.evaluate("window.__st.done")
+    action()
+    page.wait_for_function(f"window.__st.done > {before}", timeout=timeout_ms)
+    wait_idle(page, timeout_ms)

@@ -1,0 +1,137 @@
+"""AppTest: every page runs without an exception, and the Episodes page does what it says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTRY = str(ROOT / "streamlit_app.py")
+PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
+EPISODES = "pages/1_Episodes.py"
+
+
+def open_page(page: str | None = None, **query: object) -> AppTest:
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def support_rows(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown if m.value.startswith("**class ")]
+
+
+def test_home_names_the_three_families_and_links_the_pages():
+    at = open_page()
+    text = " ".join(m.value for m in at.markdown)
+    for member in (
+        "Siamese",
+        "Matching",
+        "Prototypical",
+        "Relation",
+        "Memory-Augmented",
+        "SNAIL",
+        "MAML",
+        "Meta-SGD",
+        "Reptile",
+        "Learned optimisers",
+    ):
+        assert member in text
+    assert "base learner" in text and "meta-learner" in text
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_without_an_exception(page):
+    open_page(page)
+
+
+def test_episode_shows_one_row_per_class_and_a_query_grid():
+    at = open_page(EPISODES)
+    assert len(support_rows(at)) == 5
+    assert len(at.image) == 5 + 1  # one strip per class, one grid of queries
+    at.number_input(key="n_way").set_value(8).run()
+    assert not at.exception
+    assert len(support_rows(at)) == 8 and len(at.image) == 9
+
+
+def test_new_episode_draws_other_classes():
+    at = open_page(EPISODES)
+    before = support_rows(at)
+    at.button[0].click().run()
+    assert at.number_input(key="episode").value == 1
+    assert support_rows(at) != before
+
+
+def test_a_link_reproduces_the_same_episode():
+    link = {"split": "background", "n_way": 4, "n_shot": 2, "n_query": 3, "seed": 9, "episode": 5}
+    first, second = open_page(EPISODES, **link), open_page(EPISODES, **link)
+    assert support_rows(first) == support_rows(second) and len(support_rows(first)) == 4
+    assert "Episode 5 of seed 9 · split `background`" in first.caption[0].value
+    other = open_page(EPISODES, **{**link, "episode": 6})
+    assert support_rows(other) != support_rows(first)
+
+
+def test_an_invalid_link_value_is_reported_not_crashed():
+    at = open_page(EPISODES, n_shot=0)
+    assert any("n_shot=0" in w.value for w in at.warning)
+    assert len(support_rows(at)) == 5
+
+
+def test_more_ways_than_classes_says_what_to_change():
+    at = open_page(EPISODES, n_way=5000)
+    assert "choose n_way <= 831" in at.error[0].value
+
+
+def test_more_images_than_a_class_has_says_what_to_change():
+    at = open_page(EPISODES, n_query=30)
+    assert "lower n_shot or n_query" in at.error[0].value
+
+
+def _folder_page(path: Path) -> AppTest:
+    return open_page(EPISODES, dataset="folder", folder=str(path))
+
+
+def test_folder_that_does_not_exist(tmp_path):
+    at = _folder_page(tmp_path / "missing")
+    assert "is not a folder" in at.error[0].value
+
+
+def test_folder_with_one_class(tmp_path):
+    (tmp_path / "cats").mkdir()
+    Image.new("RGB", (20, 20)).save(tmp_path / "cats" / "1.png")
+    assert "only one class" in _folder_page(tmp_path).error[0].value
+
+
+def test_folder_without_images(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "notes.txt").write_text("not an image")
+    assert "no readable images" in _folder_page(tmp_path).error[0].value
+
+
+def test_folder_of_colour_images_shows_an_episode(tmp_path):
+    for name in ("red", "green", "blue"):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            Image.new("RGB", (50, 40), {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}[name]).save(
+                tmp_path / name / f"{i}.jpg"
+            )
+    (tmp_path / "red" / "readme.md").write_text("skip me")
+    at = open_page(EPISODES, dataset="folder", folder=str(tmp_path), n_way=3, n_shot=1, n_query=2)
+    assert not at.error and len(support_rows(at)) == 3
+    assert any("1 files skipped" in e.label for e in at.expander)
+
+
+def test_omniglot_is_offered_when_found(omniglot_path, monkeypatch):
+    monkeypatch.setenv("OMNIGLOT_ROOT", str(omniglot_path))
+    at = open_page(EPISODES, dataset="omniglot", split_scheme="vinyals", n_way=20)
+    assert "split `test` (1692 classes to draw from)" in at.caption[0].value
+    assert len(support_rows(at)) == 20
