@@ -28,3 +28,30 @@ def accuracy_with_ci(per_episode: list[float] | np.ndarray) -> Accuracy:
         raise ValueError("no episodes to average; evaluate at least one episode")
     spread = values.std(ddof=1) if values.size > 1 else 0.0
     return Accuracy(float(values.mean()), float(Z_95 * spread / np.sqrt(values.size)), int(values.size))
+
+
+def default_episodes(dataset_name: str) -> int:
+    """1000 test episodes for Omniglot (as the papers), 600 elsewhere."""
+    return 1000 if dataset_name.startswith("omniglot") else 600
+
+
+def evaluate(algorithm, sampler, episodes: int, on_episode=None) -> Accuracy:
+    """Accuracy of ``algorithm`` on episodes 0..episodes-1 of ``sampler``.
+
+    The episodes depend only on the sampler's seed, so two models evaluated with equal
+    samplers are compared on exactly the same tasks. ``on_episode(i, accuracy)`` is
+    called after each episode (for progress bars).
+    """
+    was_training = algorithm.training
+    algorithm.eval()
+    accuracies = []
+    try:
+        for index in range(episodes):
+            episode = sampler.episode(index)
+            predictions = algorithm.predict_episode(episode)
+            accuracies.append(float((predictions.cpu() == episode.query_y).float().mean()))
+            if on_episode is not None:
+                on_episode(index, accuracies[-1])
+    finally:
+        algorithm.train(was_training)
+    return accuracy_with_ci(accuracies)

@@ -40,3 +40,14 @@ def test_inconsistent_data_is_refused(kwargs, message):
     }
     with pytest.raises(ValueError, match=message):
         ClassDataset(**{**fields, **kwargs})
+
+
+def test_validation_classes_are_carved_from_one_split_without_copying():
+    per_class = [torch.full((2, 1, 2, 2), c, dtype=torch.uint8) for c in range(20)]
+    dataset = from_class_lists("d", per_class, [str(c) for c in range(20)], ["train"] * 15 + ["test"] * 5)
+    carved = dataset.with_validation_classes("train", fraction=0.2, seed=3)
+    assert len(carved.classes_in("val")) == 3 and len(carved.classes_in("train")) == 12
+    assert set(carved.classes_in("val")) < set(dataset.classes_in("train"))
+    assert carved.images.data_ptr() == dataset.images.data_ptr()
+    assert carved.with_validation_classes("train") is carved
+    assert carved.classes_in("test").tolist() == dataset.classes_in("test").tolist()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -88,6 +88,23 @@ class ClassDataset:
         """uint8 [count, C, H, W] images of one class (a view, not a copy)."""
         start, stop = self.class_offsets[class_index], self.class_offsets[class_index + 1]
         return self.images[start:stop]
+
+    def with_validation_classes(
+        self, split: str, fraction: float = 0.1, seed: int = 0, name: str = "val"
+    ) -> ClassDataset:
+        """A view (images shared, not copied) in which a seeded ``fraction`` of ``split``'s
+        classes form a new split ``name``, e.g. for model selection on classes never
+        trained on. Returns the data set unchanged when it already has that split."""
+        if name in self.split_names:
+            return self
+        classes = self.classes_in(split)
+        count = max(1, round(fraction * len(classes)))
+        if count >= len(classes):
+            raise ValueError(f"split {split!r} has too few classes ({len(classes)}) to hold some out for validation")
+        held_out = set(np.random.default_rng(seed).choice(classes, size=count, replace=False).tolist())
+        splits = tuple(name if c in held_out else s for c, s in enumerate(self.class_splits))
+        scheme = f"{self.split_scheme}; {name} = {count} {split} classes (seed {seed})"
+        return replace(self, class_splits=splits, split_scheme=scheme)
 
     def summary(self) -> list[dict]:
         """Per split: classes, images, and images per class (min / median / max)."""

@@ -1,0 +1,7 @@
+"""``python -m core --help``"""
+
+import sys
+
+from core.cli import main
+
+sys.exit(main())

@@ -1,0 +1,50 @@
+"""Embedding networks shared by the algorithms."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def conv_block(in_channels: int, out_channels: int, pool: bool = True) -> nn.Sequential:
+    """3x3 convolution, BatchNorm, ReLU and (optionally) 2x2 max-pooling."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
+        nn.BatchNorm2d(out_channels),
+        nn.ReLU(),
+    ]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+class Conv4(nn.Module):
+    """The four-block convolutional embedding of Vinyals et al. (2016), used by Snell et al.
+    (2017) and Finn et al. (2017): four blocks of 64 3x3 filters, BatchNorm, ReLU and 2x2
+    max-pooling, flattened. A 28x28 image becomes 64 numbers, an 84x84 one 1600.
+    """
+
+    def __init__(self, in_channels: int = 1, hidden: int = 64) -> None:
+        super().__init__()
+        self.in_channels, self.hidden = in_channels, hidden
+        self.blocks = nn.Sequential(
+            conv_block(in_channels, hidden), conv_block(hidden, hidden),
+            conv_block(hidden, hidden), conv_block(hidden, hidden),
+        )  # fmt: skip
+        self.to(memory_format=torch.channels_last)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """float [N, C, H, W] -> float [N, D] embeddings."""
+        # channels-last convolutions measured 1.35x faster on this CPU (benchmarks/protonet_omniglot.py)
+        return self.blocks(images.contiguous(memory_format=torch.channels_last)).flatten(1)
+
+    @staticmethod
+    def output_dim(image_size: int, hidden: int = 64) -> int:
+        """Embedding size for square inputs of ``image_size`` pixels."""
+        side = image_size
+        for _ in range(4):
+            side //= 2
+        return hidden * side * side
+
+
+BACKBONES = {"conv4": Conv4}

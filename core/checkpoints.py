@@ -1,0 +1,126 @@
+"""Checkpoints: ``name.safetensors`` (weights) beside ``name.json`` (everything else).
+
+Nothing is ever unpickled: weights are read with safetensors, the rest is JSON, and
+the architecture is rebuilt from the JSON before the weights are checked against it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from core.algorithms import ALGORITHMS, FewShotAlgorithm
+from core.preprocessing import Preprocessing
+
+FORMAT = "meta-learning-playground/checkpoint-v1"
+MAX_BYTES = 200 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A file that is not a usable checkpoint; the message says which file and why."""
+
+
+def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
+    """(weights, metadata) paths for ``path`` given with or without a suffix."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+def save_checkpoint(path: str | Path, algorithm: FewShotAlgorithm, metadata: dict[str, Any]) -> tuple[Path, Path]:
+    """Write weights and metadata; ``metadata`` holds data set, split, training and accuracy."""
+    weights_path, json_path = checkpoint_paths(path)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    state = {name: tensor.detach().cpu().contiguous() for name, tensor in algorithm.state_dict().items()}
+    save_file(state, str(weights_path))
+    record = {
+        "format": FORMAT,
+        "algorithm": algorithm.name,
+        "settings": algorithm.settings,
+        "preprocessing": algorithm.preprocessing.to_dict(),
+        **metadata,
+    }
+    json_path.write_text(json.dumps(record, indent=2, default=_jsonable) + "\n")
+    return weights_path, json_path
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The checkpoint's JSON, checked for the fields needed to rebuild the model."""
+    _, json_path = checkpoint_paths(path)
+    if not json_path.is_file():
+        raise CheckpointError(f"{json_path} is missing: a checkpoint is a .safetensors file with a .json beside it")
+    try:
+        record = json.loads(json_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{json_path} is not valid JSON ({error})") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise CheckpointError(f"{json_path} is not a playground checkpoint description (no format {FORMAT!r})")
+    if record.get("algorithm") not in ALGORITHMS:
+        raise CheckpointError(
+            f"{json_path} names algorithm {record.get('algorithm')!r}; known: {', '.join(ALGORITHMS)}"
+        )
+    return record
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[FewShotAlgorithm, dict]:
+    """Rebuild the model its JSON describes and load the weights into it (in eval mode)."""
+    weights_path, json_path = checkpoint_paths(path)
+    record = read_metadata(path)
+    algorithm = build_algorithm(record, json_path)
+    state = _read_weights(weights_path)
+    expected = algorithm.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{weights_path} does not fit the {record['algorithm']} architecture in {json_path.name}: "
+            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
+            f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''}"
+        )
+    wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}" for k, v in expected.items()
+             if state[k].shape != v.shape]  # fmt: skip
+    if wrong:
+        raise CheckpointError(
+            f"{weights_path} has tensors of the wrong shape for its architecture: {'; '.join(wrong[:3])}"
+        )
+    algorithm.load_state_dict(state)
+    return algorithm.to(device).eval(), record
+
+
+def build_algorithm(record: dict, source: Path | str = "checkpoint") -> FewShotAlgorithm:
+    try:
+        preprocessing = Preprocessing.from_dict(record["preprocessing"])
+        return ALGORITHMS[record["algorithm"]](preprocessing, **record.get("settings", {}))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{source} describes a model that cannot be built ({error})") from None
+
+
+def _read_weights(weights_path: Path) -> dict[str, torch.Tensor]:
+    if not weights_path.is_file():
+        raise CheckpointError(f"{weights_path} is missing: the weights belong beside the .json")
+    size = weights_path.stat().st_size
+    if size > MAX_BYTES:
+        raise CheckpointError(f"{weights_path} is {size / 2**20:.0f} MB, above the {MAX_BYTES // 2**20} MB limit")
+    with weights_path.open("rb") as handle:
+        head = handle.read(8)
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        raise CheckpointError(
+            f"{weights_path} is a pickle or torch.save file, not safetensors: such files can run code "
+            "when loaded, so they are refused. Convert it with safetensors.torch.save_file."
+        )
+    try:
+        return load_file(str(weights_path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights_path} is truncated or not a safetensors file ({error})") from None
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "__dict__"):
+        return vars(value)
+    if isinstance(value, tuple | set):
+        return list(value)
+    return str(value)

@@ -1,0 +1,223 @@
+"""``python -m core train | eval``: the library from the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from core.algorithms import ALGORITHMS
+from core.checkpoints import load_checkpoint, save_checkpoint
+from core.datasets import SOURCES, DatasetSpec, find_omniglot_root, load_dataset
+from core.datasets.omniglot import SPLIT_SCHEMES
+from core.episodes import EpisodeSampler
+from core.evaluation import default_episodes, evaluate
+from core.preprocessing import fitted_preprocessing
+from core.roles import assign_roles
+from core.training import TrainConfig, train
+
+HELP = argparse.ArgumentDefaultsHelpFormatter
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Train and evaluate few-shot learners.")
+    commands = parser.add_subparsers(required=True, metavar="{train,eval}")
+    train_parser = commands.add_parser(
+        "train",
+        help="meta-train a model and save a checkpoint",
+        formatter_class=HELP,
+        description="Meta-train a model on episodes and save a checkpoint.",
+    )
+    _data_flags(train_parser)
+    train_parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="protonet", help="which algorithm")
+    train_parser.add_argument(
+        "--distance",
+        choices=["euclidean", "cosine"],
+        default="euclidean",
+        help="Prototypical Networks: distance to the prototypes (the paper: euclidean)",
+    )
+    _episode_flags(train_parser, n_way=20, n_shot=5, n_query=5)
+    train_parser.add_argument("--episodes", type=int, default=2000, help="training steps")
+    train_parser.add_argument("--meta-batch", type=int, default=1, help="episodes averaged into one update")
+    train_parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    train_parser.add_argument("--lr-decay", type=float, default=0.5, help="learning-rate factor at each decay")
+    train_parser.add_argument("--lr-decay-every", type=int, default=2000, help="steps between decays")
+    train_parser.add_argument("--validate-every", type=int, default=500, help="steps between validations (0: never)")
+    train_parser.add_argument("--val-episodes", type=int, default=200, help="5-way episodes per validation")
+    train_parser.add_argument(
+        "--test-episodes",
+        type=int,
+        default=None,
+        help="5-way test episodes after training (default 1000 for Omniglot, 600 otherwise)",
+    )
+    train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
+    train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
+    train_parser.set_defaults(command=run_train)
+
+    eval_parser = commands.add_parser(
+        "eval",
+        help="accuracy with a 95%% CI over seeded test episodes",
+        formatter_class=HELP,
+        description="Evaluate a checkpoint on seeded episodes of held-out classes.",
+    )
+    eval_parser.add_argument("--checkpoint", type=Path, required=True, help="checkpoint path (with or without suffix)")
+    _data_flags(eval_parser, defaults_from_checkpoint=True)
+    eval_parser.add_argument("--split", default=None, help="split to test on (default: the held-out one)")
+    _episode_flags(eval_parser, n_way=5, n_shot=1, n_query=15)
+    eval_parser.add_argument(
+        "--episodes",
+        type=int,
+        default=None,
+        help="test episodes (default 1000 for Omniglot, as the papers; 600 otherwise)",
+    )
+    eval_parser.add_argument("--seed", type=int, default=0, help="episode seed: equal seeds, equal episodes")
+    eval_parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
+    eval_parser.set_defaults(command=run_eval)
+    return parser
+
+
+def _data_flags(parser: argparse.ArgumentParser, defaults_from_checkpoint: bool = False) -> None:
+    note = " (default: the checkpoint's)" if defaults_from_checkpoint else ""
+    parser.add_argument(
+        "--dataset", choices=SOURCES, default=None if defaults_from_checkpoint else "glyphs", help=f"data source{note}"
+    )
+    parser.add_argument(
+        "--data-root",
+        default=None,
+        help="folder of Omniglot (default: $OMNIGLOT_ROOT or ../shared/data/omniglot) or of images",
+    )
+    parser.add_argument(
+        "--split-scheme",
+        choices=SPLIT_SCHEMES,
+        default=None,
+        help=f"Omniglot class split: lake, vinyals or seeded{note or ' (default: vinyals)'}",
+    )
+    parser.add_argument("--image-size", type=int, default=None, help="image side (default 28, 84 for folders)")
+
+
+def _episode_flags(parser: argparse.ArgumentParser, n_way: int, n_shot: int, n_query: int) -> None:
+    parser.add_argument("--n-way", type=int, default=n_way, help=f"classes per episode (default {n_way})")
+    parser.add_argument("--n-shot", type=int, default=n_shot, help=f"support images per class (default {n_shot})")
+    parser.add_argument("--n-query", type=int, default=n_query, help=f"query images per class (default {n_query})")
+
+
+def _spec(args: argparse.Namespace, saved: dict | None = None) -> DatasetSpec:
+    saved = saved or {}
+    source = args.dataset or saved.get("source", "glyphs")
+    root = args.data_root or (saved.get("root") if source == saved.get("source") else None)
+    if source == "omniglot" and (root is None or not Path(root).exists()):
+        root = args.data_root or find_omniglot_root()
+    scheme = (args.split_scheme or saved.get("split_scheme") or "vinyals") if source == "omniglot" else "lake"
+    return DatasetSpec(source, str(root) if root else None, scheme, args.image_size or saved.get("image_size"))
+
+
+def run_train(args: argparse.Namespace) -> int:
+    torch.manual_seed(args.seed)
+    spec = _spec(args)
+    dataset, roles = assign_roles(load_dataset(spec), seed=args.seed)
+    sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
+    validation = EpisodeSampler(dataset, roles.val, 5, args.n_shot, 15, seed=args.seed + 1)
+    train_images = torch.cat([dataset.class_images(c) for c in dataset.classes_in(roles.train)[:1000]])
+    preprocessing = fitted_preprocessing(train_images, bright_on_dark=spec.source != "folder")
+    settings = {"distance": args.distance} if args.algorithm == "protonet" else {}
+    algorithm = ALGORITHMS[args.algorithm](preprocessing, **settings)
+    config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
+                         args.validate_every, args.val_episodes)  # fmt: skip
+    run = train(algorithm, sampler, config, validation)
+    print(
+        f"training {args.algorithm} on {dataset.name} ({dataset.split_scheme}), split {roles.train}: "
+        f"{args.n_way}-way {args.n_shot}-shot {args.n_query}-query, {args.episodes} episodes",
+        file=sys.stderr,
+    )
+    interrupted = _drive(run, args.episodes)
+    run.finish()
+    test_episodes = args.test_episodes or default_episodes(dataset.name)
+    test_sampler = EpisodeSampler(dataset, roles.test, 5, args.n_shot, 15, seed=0)
+    try:
+        tested = evaluate(algorithm, test_sampler, test_episodes)
+    except KeyboardInterrupt:  # a second Ctrl-C skips the test, never the save
+        tested, interrupted = None, True
+    metadata = {
+        "dataset": {**asdict(spec), "split_scheme_used": dataset.split_scheme},
+        "splits": asdict(roles),
+        "training": {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
+                     "interrupted": interrupted, "config": asdict(config), "seed": args.seed,
+                     "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
+                     "seconds": round(run.seconds, 1)},
+        "test_accuracy": {} if tested is None else {f"5-way {args.n_shot}-shot": {
+            "mean": tested.mean, "ci95": tested.ci95, "episodes": tested.episodes, "split": roles.test}},
+    }  # fmt: skip
+    weights, _ = save_checkpoint(args.out, algorithm, metadata)
+    print(
+        f"\nsaved {weights} (best validation at step {run.best_step}); "
+        f"test 5-way {args.n_shot}-shot on {roles.test}: {tested or 'skipped'}"
+    )
+    return 130 if interrupted else 0
+
+
+def _drive(run, total: int) -> bool:
+    """Run to the end with a progress bar; True when stopped by Ctrl-C."""
+    last_val = ""
+    try:
+        for record in run:
+            if record.val_accuracy is not None:
+                last_val = f" val {100 * record.val_accuracy:.1f}%" + ("*" if record.best else "")
+            if record.step % 10 == 0 or record.step == total or record.val_accuracy is not None:
+                _bar(record, total, last_val)
+    except KeyboardInterrupt:
+        print("\ninterrupted: keeping the best weights so far", file=sys.stderr)
+        return True
+    return False
+
+
+def _bar(record, total: int, extra: str) -> None:
+    done = record.step / total
+    eta = record.seconds / record.step * (total - record.step)
+    bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
+    print(
+        f"\r[{bar}] {record.step}/{total} loss {record.loss:.3f} acc {100 * record.accuracy:.1f}%{extra} "
+        f"{record.step / record.seconds:.1f} ep/s eta {eta:.0f}s ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    algorithm, record = load_checkpoint(args.checkpoint)
+    saved = record.get("dataset", {})
+    spec = _spec(args, saved)
+    dataset, roles = assign_roles(load_dataset(spec), seed=record.get("training", {}).get("seed", 0))
+    split = args.split or roles.test
+    episodes = args.episodes or default_episodes(dataset.name)
+    sampler = EpisodeSampler(dataset, split, args.n_way, args.n_shot, args.n_query, seed=args.seed)
+    start = time.perf_counter()
+    accuracy = evaluate(algorithm, sampler, episodes)
+    seconds = time.perf_counter() - start
+    result = {"checkpoint": str(args.checkpoint), "algorithm": record["algorithm"], "dataset": dataset.name,
+              "split": split, "split_scheme": dataset.split_scheme, "n_way": args.n_way, "n_shot": args.n_shot,
+              "n_query": args.n_query, "episodes": episodes, "seed": args.seed, "accuracy": accuracy.mean,
+              "ci95": accuracy.ci95, "seconds": round(seconds, 2)}  # fmt: skip
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            shown = f"{100 * value:.2f}%" if key in ("accuracy", "ci95") else value
+            print(f"{key:<{width}}  {shown}")
+    return 0

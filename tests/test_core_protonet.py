@@ -1,0 +1,73 @@
+import pytest
+import torch
+
+from core.algorithms import ALGORITHMS, PrototypicalNetworks
+from core.algorithms.protonet import compute_prototypes, cosine_distance, squared_euclidean
+from core.backbones import Conv4
+from core.baselines import pixel_nearest_neighbour
+from core.episodes import EpisodeSampler
+from core.evaluation import accuracy_with_ci, evaluate
+from core.preprocessing import Preprocessing
+from core.training import TrainConfig, train
+
+
+def test_prototypes_are_class_means():
+    embeddings = torch.randn(9, 4)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2])
+    prototypes = compute_prototypes(embeddings, labels, 3)
+    for c in range(3):
+        assert torch.allclose(prototypes[c], embeddings[labels == c].mean(0))
+
+
+def test_distances_equal_a_direct_computation():
+    queries, prototypes = torch.randn(5, 8), torch.randn(3, 8)
+    direct = torch.tensor([[float(((q - p) ** 2).sum()) for p in prototypes] for q in queries])
+    assert torch.allclose(squared_euclidean(queries, prototypes), direct, atol=1e-5)
+    cosine = torch.tensor([[1 - float(q @ p / q.norm() / p.norm()) for p in prototypes] for q in queries])
+    assert torch.allclose(cosine_distance(queries, prototypes), cosine, atol=1e-6)
+
+
+@pytest.mark.parametrize(("size", "channels", "dim"), [(28, 1, 64), (84, 3, 1600), (32, 3, 256)])
+def test_conv4_takes_any_size_and_channels(size, channels, dim):
+    embeddings = Conv4(channels)(torch.randn(2, channels, size, size))
+    assert embeddings.shape == (2, dim) == (2, Conv4.output_dim(size))
+
+
+def test_logits_are_negative_distances_and_explain_matches(small_glyphs):
+    torch.manual_seed(0)
+    model = PrototypicalNetworks(Preprocessing()).eval()
+    episode = EpisodeSampler(small_glyphs, "evaluation", 4, 2, 3, seed=0).episode(0)
+    trace = model.explain(episode)
+    with torch.no_grad():
+        logits = model(*model.inputs(episode)[:3])
+    assert torch.allclose(-trace.distances, logits, atol=1e-4)
+    assert trace.prototypes.shape == (4, 64) and trace.support_embeddings.shape == (8, 64)
+    assert trace.query_embeddings.shape == (12, 64) and trace.probabilities.shape == (12, 4)
+    assert torch.allclose(trace.probabilities.sum(1), torch.ones(12))
+    assert torch.allclose(trace.prototypes, compute_prototypes(trace.support_embeddings, trace.support_y, 4), atol=1e-5)
+    assert 0 <= trace.accuracy <= 1
+
+
+def test_cosine_option_has_a_learned_scale(small_glyphs):
+    model = PrototypicalNetworks(Preprocessing(), distance="cosine")
+    assert "scale" in dict(model.named_parameters())
+    with pytest.raises(ValueError, match="distance must be one of euclidean, cosine"):
+        PrototypicalNetworks(Preprocessing(), distance="manhattan")
+    assert ALGORITHMS["protonet"] is PrototypicalNetworks
+
+
+def test_short_training_on_glyphs_clearly_beats_pixel_nearest_neighbour(small_glyphs):
+    torch.manual_seed(0)
+    model = PrototypicalNetworks(Preprocessing(mean=(0.09,), std=(0.26,)))
+    sampler = EpisodeSampler(small_glyphs, "background", 10, 1, 5, seed=0)
+    records = list(train(model, sampler, TrainConfig(episodes=60, validate_every=0)))
+    assert len(records) == 60 and records[-1].step == 60
+    test = EpisodeSampler(small_glyphs, "evaluation", 5, 1, 5, seed=0)
+    learned = evaluate(model, test, 60)
+    pixels = []
+    for index in range(60):
+        episode = test.episode(index)
+        predicted = pixel_nearest_neighbour(episode.support_x, episode.support_y, episode.query_x).argmax(1)
+        pixels.append(float((predicted == episode.query_y).float().mean()))
+    pixel = accuracy_with_ci(pixels)
+    assert learned.mean > pixel.mean + 0.15, (learned, pixel)

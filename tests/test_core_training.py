@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from core.algorithms import PrototypicalNetworks
+from core.episodes import EpisodeSampler
+from core.preprocessing import Preprocessing
+from core.training import Progress, TrainConfig, train
+
+
+@pytest.fixture
+def setup(small_glyphs):
+    torch.manual_seed(0)
+    model = PrototypicalNetworks(Preprocessing(mean=(0.09,), std=(0.26,)), hidden=16)
+    sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 2, seed=0)
+    validation = EpisodeSampler(small_glyphs, "evaluation", 5, 1, 3, seed=1)
+    return model, sampler, validation
+
+
+def test_records_are_flat_and_validation_arrives_when_due(setup):
+    model, sampler, validation = setup
+    config = TrainConfig(episodes=6, validate_every=3, validation_episodes=4)
+    records = list(train(model, sampler, config, validation))
+    assert [r.step for r in records] == [1, 2, 3, 4, 5, 6]
+    assert all(isinstance(r, Progress) for r in records)
+    assert [r.val_accuracy is not None for r in records] == [False, False, True, False, False, True]
+    assert records[0].seconds <= records[-1].seconds
+    assert all(isinstance(v, int | float | bool | type(None)) for v in records[-1].__dict__.values())
+
+
+def test_learning_rate_follows_the_step_decay(setup):
+    model, sampler, _ = setup
+    records = list(train(model, sampler, TrainConfig(episodes=5, lr_decay_every=2, validate_every=0)))
+    assert [round(r.learning_rate, 6) for r in records] == [0.001, 0.0005, 0.0005, 0.00025, 0.00025]
+
+
+def test_stopping_early_and_finishing_restores_the_best_validated_weights(setup):
+    model, sampler, validation = setup
+    run = train(model, sampler, TrainConfig(episodes=100, validate_every=2, validation_episodes=3), validation)
+    for record in run:
+        if record.step == 2:
+            validated = {k: v.clone() for k, v in model.state_dict().items()}
+        if record.step == 3:  # weights moved on after the only validation
+            break
+    assert not all(torch.equal(validated[k], v) for k, v in model.state_dict().items())
+    run.finish()
+    assert run.best_step == 2 and not model.training
+    assert all(torch.equal(validated[k], v) for k, v in model.state_dict().items())
+
+
+def test_meta_batch_averages_several_episodes(setup):
+    model, sampler, _ = setup
+    (record,) = list(train(model, sampler, TrainConfig(episodes=1, meta_batch=3, validate_every=0)))
+    assert 0 <= record.accuracy <= 1 and record.loss > 0
+
+
+def test_a_diverging_loss_stops_with_advice(setup):
+    model, sampler, _ = setup
+    with torch.no_grad():
+        model.backbone.blocks[0][0].weight.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="smaller learning rate"):
+        next(train(model, sampler, TrainConfig(episodes=2, validate_every=0)))
