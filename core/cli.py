@@ -18,7 +18,7 @@ from core.datasets.omniglot import SPLIT_SCHEMES
 from core.episodes import EpisodeSampler
 from core.evaluation import default_episodes, evaluate
 from core.preprocessing import fitted_preprocessing
-from core.roles import assign_roles
+from core.roles import assign_roles, validation_sampler
 from core.training import TrainConfig, train
 
 HELP = argparse.ArgumentDefaultsHelpFormatter
@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="5-way test episodes after training (default 1000 for Omniglot, 600 otherwise)",
+    )
+    train_parser.add_argument(
+        "--test-shots", type=int, nargs="+", default=[1, 5], help="after training, test 5-way episodes with these shots"
     )
     train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
     train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
@@ -131,9 +134,8 @@ def run_train(args: argparse.Namespace) -> int:
     spec = _spec(args)
     dataset, roles = assign_roles(load_dataset(spec), seed=args.seed)
     sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
-    validation = EpisodeSampler(dataset, roles.val, 5, args.n_shot, 15, seed=args.seed + 1)
-    train_images = torch.cat([dataset.class_images(c) for c in dataset.classes_in(roles.train)[:1000]])
-    preprocessing = fitted_preprocessing(train_images, bright_on_dark=spec.source != "folder")
+    validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1)
+    preprocessing = fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark=spec.source != "folder")
     settings = {"distance": args.distance} if args.algorithm == "protonet" else {}
     algorithm = ALGORITHMS[args.algorithm](preprocessing, **settings)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
@@ -147,11 +149,15 @@ def run_train(args: argparse.Namespace) -> int:
     interrupted = _drive(run, args.episodes)
     run.finish()
     test_episodes = args.test_episodes or default_episodes(dataset.name)
-    test_sampler = EpisodeSampler(dataset, roles.test, 5, args.n_shot, 15, seed=0)
+    tests = {}
     try:
-        tested = evaluate(algorithm, test_sampler, test_episodes)
-    except KeyboardInterrupt:  # a second Ctrl-C skips the test, never the save
-        tested, interrupted = None, True
+        for n_shot in args.test_shots:
+            sampler = EpisodeSampler(dataset, roles.test, 5, n_shot, 15, seed=0)
+            result = evaluate(algorithm, sampler, test_episodes)
+            tests[f"5-way {n_shot}-shot"] = {"mean": result.mean, "ci95": result.ci95,
+                                              "episodes": result.episodes, "split": roles.test}  # fmt: skip
+    except KeyboardInterrupt:  # a second Ctrl-C skips the tests, never the save
+        interrupted = True
     metadata = {
         "dataset": {**asdict(spec), "split_scheme_used": dataset.split_scheme},
         "splits": asdict(roles),
@@ -159,13 +165,12 @@ def run_train(args: argparse.Namespace) -> int:
                      "interrupted": interrupted, "config": asdict(config), "seed": args.seed,
                      "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
                      "seconds": round(run.seconds, 1)},
-        "test_accuracy": {} if tested is None else {f"5-way {args.n_shot}-shot": {
-            "mean": tested.mean, "ci95": tested.ci95, "episodes": tested.episodes, "split": roles.test}},
+        "test_accuracy": tests,
     }  # fmt: skip
     weights, _ = save_checkpoint(args.out, algorithm, metadata)
     print(
-        f"\nsaved {weights} (best validation at step {run.best_step}); "
-        f"test 5-way {args.n_shot}-shot on {roles.test}: {tested or 'skipped'}"
+        f"\nsaved {weights} (best validation at step {run.best_step}); test on {roles.test}: "
+        + (", ".join(f"{k} {100 * v['mean']:.1f} ± {100 * v['ci95']:.1f}%" for k, v in tests.items()) or "skipped")
     )
     return 130 if interrupted else 0
 

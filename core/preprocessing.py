@@ -6,13 +6,14 @@ channels, inversion or normalisation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 from PIL import Image
 
 from core.datasets.images import fit_square, to_chw, to_mode
+from core.episodes import Episode
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,15 @@ class Preprocessing:
         if self.bright_on_dark and _has_light_background(array):
             array = 255 - array
         return torch.from_numpy(array.copy())
+
+
+def adapt_episode(episode: Episode, preprocessing: Preprocessing) -> Episode:
+    """The episode with its images in the model's form (size, channels, polarity), when they differ."""
+    target = (preprocessing.channels, preprocessing.image_size, preprocessing.image_size)
+    if tuple(episode.support_x.shape[1:]) == target:
+        return episode
+    return replace(episode, support_x=preprocessing.prepare(episode.support_x),
+                   query_x=preprocessing.prepare(episode.query_x))  # fmt: skip
 
 
 def fitted_preprocessing(images: torch.Tensor, bright_on_dark: bool) -> Preprocessing:

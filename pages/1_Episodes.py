@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from app.datasets import dataset_controls, load_or_explain, split_control
+from app.datasets import dataset_controls, load_or_explain
+from app.episode_controls import episode_controls, sample_or_explain
 from app.episode_view import show_query, show_statistics, show_support
-from app.page import page_setup, report_unused_link_values
-from core.episodes import EpisodeSampler
+from app.page import page_setup
 
 page_setup("Episodes")
 st.title("Episodes")
@@ -20,44 +20,11 @@ spec = dataset_controls()
 dataset = load_or_explain(spec)
 if dataset is None:
     st.stop()
-split = split_control(dataset)
-sidebar = st.sidebar
-n_way = sidebar.number_input("n_way (classes)", min_value=2, value=5, key="n_way", bind="query-params")
-n_shot = sidebar.number_input("n_shot (examples per class)", min_value=1, value=1, key="n_shot", bind="query-params")
-n_query = sidebar.number_input("n_query (queries per class)", min_value=1, value=5, key="n_query", bind="query-params")
-seed = sidebar.number_input("seed", min_value=0, value=0, key="seed", bind="query-params")
-
-
-def next_episode() -> None:
-    st.session_state["episode"] = st.session_state.get("episode", 0) + 1
-
-
-sidebar.button("New episode", on_click=next_episode, type="primary", icon=":material/casino:")
-index = sidebar.number_input("episode number", min_value=0, value=0, key="episode", bind="query-params")
-report_unused_link_values(
-    {
-        "dataset": spec.source,
-        "split": split,
-        "n_way": n_way,
-        "n_shot": n_shot,
-        "n_query": n_query,
-        "seed": seed,
-        "episode": index,
-    }
-)
-
-try:
-    sampler = EpisodeSampler(dataset, split, n_way, n_shot, n_query, seed=seed)
-except ValueError as error:
-    st.error(f"{error}.")
+choice = episode_controls(spec, dataset)
+episode = sample_or_explain(dataset, choice)
+if episode is None:
     show_statistics(dataset)
     st.stop()
-
-episode = sampler.episode(index)
-st.caption(
-    f"Episode {index} of seed {seed} · split `{split}` ({len(sampler.eligible)} classes to draw from) · "
-    f"{n_way}-way {n_shot}-shot, {n_query} queries per class"
-)
 show_support(episode)
 show_query(episode)
 with st.expander("Data set statistics", expanded=False):

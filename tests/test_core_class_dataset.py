@@ -51,3 +51,10 @@ def test_validation_classes_are_carved_from_one_split_without_copying():
     assert carved.images.data_ptr() == dataset.images.data_ptr()
     assert carved.with_validation_classes("train") is carved
     assert carved.classes_in("test").tolist() == dataset.classes_in("test").tolist()
+
+
+def test_split_images_come_only_from_that_split():
+    per_class = [torch.full((3, 1, 1, 1), c, dtype=torch.uint8) for c in range(4)]
+    dataset = from_class_lists("d", per_class, list("abcd"), ["test", "train", "test", "train"])
+    assert sorted(dataset.split_images("train").flatten().tolist()) == [1, 1, 1, 3, 3, 3]
+    assert len(dataset.split_images("train", limit=4)) == 4

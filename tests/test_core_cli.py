@@ -30,6 +30,7 @@ def test_train_then_eval_as_table_and_json(tmp_path, capsys):
     record = read_metadata(out)
     assert record["training"]["episodes"] == 8 and record["training"]["best_step"] in (4, 8)
     assert record["dataset"]["source"] == "glyphs" and record["splits"]["test"] == "evaluation"
+    assert set(record["test_accuracy"]) == {"5-way 1-shot", "5-way 5-shot"}
     assert 0 <= record["test_accuracy"]["5-way 1-shot"]["mean"] <= 1
     capsys.readouterr()
     assert main(["eval", "--checkpoint", str(out), "--episodes", "6", "--n-way", "3"]) == 0

@@ -92,3 +92,28 @@ def test_a_pasted_link_shows_the_same_episode(app_url, page):
     page.goto(link)
     wait_idle(page)
     assert class_names(page) == shown
+
+
+def test_protonet_training_in_the_browser_can_be_stopped_and_keeps_the_model(app_url, page):
+    page.goto(f"{app_url}/Prototypical_Networks")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    rerun(page, lambda: main.get_by_text("train now", exact=True).click())
+    episodes = page.get_by_label("training episodes")
+    episodes.fill("5000")
+    rerun(page, lambda: episodes.press("Enter"))
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
+    progress = "document.querySelector('[data-testid=\"stProgress\"]')?.innerText || ''"
+    page.wait_for_function(f"/episode \\d+ of 5000/.test({progress})", timeout=60_000)
+    first = page.evaluate(progress)
+    page.wait_for_function(f"{progress} !== {first!r}", timeout=60_000)  # it moves while training runs
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the live curves
+    page.get_by_role("button", name="Stop (keep the best weights so far)").click()
+    page.wait_for_selector("text=stopped early", timeout=60_000)
+    wait_idle(page)
+    assert page.get_by_role("button", name="Download checkpoint").count() == 1
+    assert "Accuracy on this episode's queries" in page.inner_text('[data-testid="stMain"]')
+    page.wait_for_function(  # the embedding map is drawn (plotly titles are SVG text)
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('Embeddings in 2-D'))"
+    )

@@ -135,3 +135,83 @@ def test_omniglot_is_offered_when_found(omniglot_path, monkeypatch):
     at = open_page(EPISODES, dataset="omniglot", split_scheme="vinyals", n_way=20)
     assert "split `test` (1692 classes to draw from)" in at.caption[0].value
     assert len(support_rows(at)) == 20
+
+
+PROTONET = "pages/2_Prototypical_Networks.py"
+
+
+def plotly_titles(at: AppTest) -> list[str]:
+    import json
+
+    return [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "") for chart in at.get("plotly_chart")]
+
+
+def protonet_with_model(**query: object) -> AppTest:
+    """The page with its default model: the shipped one, or (before make_assets ran) a tiny one trained here."""
+    at = open_page(PROTONET, **query)
+    if at.radio(key="protonet_model_source").value == "train now":
+        at.number_input(key="protonet_train_episodes").set_value(4).run()
+        at.button(key="protonet_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_protonet_page_explains_the_episode_with_a_model():
+    at = protonet_with_model()
+    assert not at.exception and at.metric[0].label == "Accuracy on this episode's queries"
+    titles = plotly_titles(at)
+    assert any(t.startswith("Embeddings in 2-D by") for t in titles)
+    assert any("distance" in t for t in titles) and any("Probability" in t for t in titles)
+    assert any("probabilities" in t for t in titles)  # the one-query bar chart
+    assert len(at.latex) >= 3  # the prototype and softmax formulas, and this query's numbers
+
+
+def test_protonet_map_says_pca_for_a_small_episode_and_tsne_for_a_large_one():
+    small = protonet_with_model(n_way=3, n_query=2)
+    assert any(t.startswith("Embeddings in 2-D by PCA") for t in plotly_titles(small))
+    large = protonet_with_model(n_way=5, n_query=10)
+    assert any(t.startswith("Embeddings in 2-D by t-SNE") for t in plotly_titles(large))
+
+
+def test_protonet_short_training_in_the_page_becomes_a_downloadable_session_model():
+    at = open_page(PROTONET)
+    at.radio(key="protonet_model_source").set_value("train now").run()
+    at.number_input(key="protonet_train_episodes").set_value(6).run()
+    at.number_input(key="protonet_train_n_way").set_value(5).run()
+    at.button(key="protonet_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="protonet_model_source").value == "trained in this session"
+    assert "6 episodes" in at.selectbox(key="protonet_session_model").value
+    assert any(b.proto.label == "Download checkpoint" for b in at.get("download_button"))
+    assert at.metric[0].label == "Accuracy on this episode's queries"
+
+
+def colour_classes(root: Path, n_classes: int = 10, per_class: int = 8) -> Path:
+    """A folder data set of plain colour squares, one colour per class."""
+    for k in range(n_classes):
+        colour = ((37 * k) % 256, (91 * k) % 256, (173 * k) % 256)
+        (root / f"c{k}").mkdir()
+        for i in range(per_class):
+            Image.new("RGB", (30 + i, 30), colour).save(root / f"c{k}" / f"{i}.png")
+    return root
+
+
+def test_protonet_works_on_a_folder_of_colour_images(tmp_path):
+    at = open_page(PROTONET, dataset="folder", folder=str(colour_classes(tmp_path)), n_way=3, n_query=2)
+    at.radio(key="protonet_model_source").set_value("train now").run()
+    for key, value in (("protonet_train_episodes", 3), ("protonet_train_n_way", 3), ("protonet_train_n_shot", 1)):
+        at.number_input(key=key).set_value(value).run()
+    at.button(key="protonet_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.metric[0].label == "Accuracy on this episode's queries"
+
+
+def test_protonet_training_settings_that_cannot_work_are_explained(tmp_path):
+    at = open_page(PROTONET, dataset="folder", folder=str(colour_classes(tmp_path)), n_way=3, n_query=2)
+    at.radio(key="protonet_model_source").set_value("train now").run()
+    at.number_input(key="protonet_train_episodes").set_value(2).run()
+    at.button(key="protonet_train").click().run()  # 20-way training, but only 7 training classes
+    assert not at.exception
+    assert any("Cannot train with these settings" in e.value and "choose n_way <= 7" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]

@@ -89,6 +89,17 @@ class ClassDataset:
         start, stop = self.class_offsets[class_index], self.class_offsets[class_index + 1]
         return self.images[start:stop]
 
+    def split_images(self, split: str, limit: int = 20000) -> torch.Tensor:
+        """Up to ``limit`` images of ``split``'s classes (for statistics such as normalisation)."""
+        classes = self.classes_in(split)
+        images, total = [], 0
+        for c in classes:
+            if total >= limit:
+                break
+            images.append(self.class_images(int(c)))
+            total += len(images[-1])
+        return torch.cat(images)[:limit]
+
     def with_validation_classes(
         self, split: str, fraction: float = 0.1, seed: int = 0, name: str = "val"
     ) -> ClassDataset:

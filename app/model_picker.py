@@ -1,0 +1,80 @@
+"""Choose the model a page explains: shipped, trained in this session, or train one now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_models, shipped_checkpoints
+from app.training_panel import last_curves, training_panel
+from core.algorithms import FewShotAlgorithm
+from core.datasets import ClassDataset, DatasetSpec
+from core.figures import training_curves
+from core.roles import assign_roles
+
+SHIPPED, SESSION, TRAIN = "shipped checkpoint", "trained in this session", "train now"
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    algorithm: FewShotAlgorithm
+    metadata: dict
+    label: str
+
+
+def model_picker(
+    prefix: str, algorithm: str, spec: DatasetSpec, dataset: ClassDataset, build: Callable[..., FewShotAlgorithm]
+) -> ModelChoice | None:
+    """The model section of an algorithm page; None while there is no model to show yet."""
+    source_key, session_key = f"{prefix}_model_source", f"{prefix}_session_model"
+    pending = st.session_state.pop(f"{prefix}_select", None)
+    if pending:  # a run just ended: show its model (set before the widgets exist)
+        st.session_state[source_key], st.session_state[session_key] = SESSION, pending
+    shipped, trained = shipped_checkpoints(algorithm), session_models(algorithm)
+    options = [o for o, present in ((SHIPPED, shipped), (SESSION, trained), (TRAIN, True)) if present]
+    if st.session_state.get(source_key) not in options:
+        st.session_state[source_key] = options[0]
+    source = st.radio("Model", options, horizontal=True, key=source_key)
+    if source == SHIPPED:
+        names = list(shipped)
+        name = st.selectbox("checkpoint", names, index=preferred_shipped(names, spec.source), key=f"{prefix}_shipped")
+        loaded = load_shipped(shipped[name])
+        return ModelChoice(loaded[0], loaded[1], f"shipped: {name}") if loaded else None
+    if source == SESSION:
+        name = st.selectbox("model", list(trained), index=len(trained) - 1, key=session_key)
+        algorithm_, metadata = trained[name]
+        _session_model_tools(prefix, name, algorithm_, metadata)
+        return ModelChoice(algorithm_, metadata, name)
+    before = set(trained)
+    dataset_with_roles, roles = assign_roles(dataset)
+    training_panel(prefix, dataset_with_roles, roles, build)
+    new = [name for name in session_models(algorithm) if name not in before]
+    if new:
+        st.session_state[f"{prefix}_select"] = new[-1]
+        st.rerun()
+    if not shipped:
+        st.info(
+            "No shipped checkpoint was found in assets/: train a model here (a few hundred episodes take a minute)."
+        )
+    return None
+
+
+def _session_model_tools(prefix: str, name: str, algorithm: FewShotAlgorithm, metadata: dict) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    training = metadata.get("training", {})
+    left.caption(
+        f"Trained here on {metadata['dataset']['name']}: {training.get('n_way')}-way {training.get('n_shot')}-shot, "
+        f"{training.get('episodes')} episodes in {training.get('seconds')} s"
+        + (", stopped early" if training.get("interrupted") else "")
+    )
+    file_name = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+    right.download_button(
+        "Download checkpoint", data=checkpoint_zip(file_name, algorithm, metadata), file_name=f"{file_name}.zip",
+        mime="application/zip", icon=":material/download:", key=f"{prefix}_download",
+    )  # fmt: skip
+    curves = last_curves(prefix)
+    if curves:
+        with st.expander("Training curves of the last run"):
+            st.plotly_chart(training_curves(curves), key=f"{prefix}_last_curves")

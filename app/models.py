@@ -1,0 +1,69 @@
+"""Models a page can use: shipped checkpoints (cached, shared) and those trained in this session."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from core.algorithms import FewShotAlgorithm
+from core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+SESSION_MODELS = "trained_models"
+
+
+def shipped_checkpoints(algorithm: str) -> dict[str, Path]:
+    """Name -> path of every checkpoint in assets/ for ``algorithm``."""
+    found = {}
+    for path in sorted(ASSETS.glob("*.json")):
+        try:
+            if json.loads(path.read_text()).get("algorithm") == algorithm:
+                found[path.stem] = path.with_suffix("")
+        except (OSError, json.JSONDecodeError):
+            continue
+    return found
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def cached_checkpoint(path: str) -> tuple[FewShotAlgorithm, dict]:
+    """A shipped model, loaded once and shared read-only by every session."""
+    return load_checkpoint(path)
+
+
+def session_models(algorithm: str) -> dict[str, tuple[FewShotAlgorithm, dict]]:
+    """Models this browser session trained, newest last."""
+    models = st.session_state.setdefault(SESSION_MODELS, {})
+    return {name: entry for name, entry in models.items() if entry[0].name == algorithm}
+
+
+def keep_session_model(name: str, algorithm: FewShotAlgorithm, metadata: dict) -> None:
+    st.session_state.setdefault(SESSION_MODELS, {})[name] = (algorithm, metadata)
+
+
+def checkpoint_zip(name: str, algorithm: FewShotAlgorithm, metadata: dict) -> bytes:
+    """The model as a zip of ``name.safetensors`` and ``name.json``, for download."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = save_checkpoint(Path(folder) / name, algorithm, metadata)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in paths:
+                archive.write(path, path.name)
+    return buffer.getvalue()
+
+
+def preferred_shipped(names: list[str], source: str) -> int:
+    """Index of the shipped model trained on ``source`` (else the first)."""
+    return next((i for i, name in enumerate(names) if name.endswith(source)), 0)
+
+
+def load_shipped(path: Path) -> tuple[FewShotAlgorithm, dict] | None:
+    try:
+        return cached_checkpoint(str(path))
+    except CheckpointError as error:
+        st.error(f"The shipped checkpoint could not be loaded: {error}")
+        return None

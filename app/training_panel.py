@@ -1,0 +1,90 @@
+"""Train a model inside the page: live curves, a stop button, the result kept for the session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from app.models import keep_session_model
+from core.algorithms import FewShotAlgorithm
+from core.datasets import ClassDataset
+from core.episodes import EpisodeSampler
+from core.figures import training_curves
+from core.preprocessing import fitted_preprocessing
+from core.roles import SplitRoles, validation_sampler
+from core.training import TrainConfig, train
+
+UPDATE_EVERY = 5  # steps between chart updates: often enough to watch, rarely enough to stay fast
+
+
+def training_panel(
+    prefix: str, dataset: ClassDataset, roles: SplitRoles, build: Callable[..., FewShotAlgorithm]
+) -> None:
+    """Settings, a Train and a Stop button, live curves; a finished or stopped run becomes a session model."""
+    state_key = f"{prefix}_training"
+    left, middle, right, last = st.columns(4)
+    episodes = left.number_input("training episodes", 1, 20000, 200, key=f"{prefix}_train_episodes")
+    n_way = middle.number_input("training n_way", 2, 60, 20, key=f"{prefix}_train_n_way")
+    n_shot = right.number_input("training n_shot", 1, 10, 5, key=f"{prefix}_train_n_shot")
+    learning_rate = last.number_input("learning rate", 1e-5, 1e-1, 1e-3, format="%.5f", key=f"{prefix}_train_lr")
+    start = st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{prefix}_train")
+    stop = st.button("Stop (keep the best weights so far)", icon=":material/stop:", key=f"{prefix}_stop")
+    if state_key in st.session_state:  # a run was interrupted by Stop, or by any other interaction
+        _finish(prefix, st.session_state.pop(state_key), stopped=True)
+    if stop or not start:
+        return
+    try:
+        sampler = EpisodeSampler(dataset, roles.train, int(n_way), int(n_shot), 5, seed=0)
+        validation = validation_sampler(dataset, roles, int(n_shot), 5)
+    except ValueError as error:
+        st.error(f"Cannot train with these settings: {error}.")
+        return
+    bright_on_dark = not dataset.name.startswith("folder")
+    algorithm = build(fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark))
+    every = max(10, int(episodes) // 5)
+    config = TrainConfig(episodes=int(episodes), learning_rate=learning_rate, validate_every=every,
+                         validation_episodes=50)  # fmt: skip
+    run = train(algorithm, sampler, config, validation)
+    entry = {"run": run, "records": [], "dataset": dataset.name, "scheme": dataset.split_scheme,
+             "settings": {"n_way": int(n_way), "n_shot": int(n_shot), "n_query": 5}}  # fmt: skip
+    st.session_state[state_key] = entry
+    _drive(entry, int(episodes))
+    _finish(prefix, st.session_state.pop(state_key), stopped=False)
+
+
+def _drive(entry: dict, total: int) -> None:
+    progress, chart = st.progress(0.0, text="starting…"), st.empty()
+    for record in entry["run"]:
+        entry["records"].append(record.__dict__)
+        if record.step % UPDATE_EVERY == 0 or record.val_accuracy is not None or record.step == total:
+            progress.progress(record.step / total, text=f"episode {record.step} of {total} · loss {record.loss:.3f}")
+            chart.plotly_chart(training_curves(entry["records"]), key=f"curves_{record.step}")
+
+
+def _finish(prefix: str, entry: dict, stopped: bool) -> None:
+    run = entry["run"]
+    run.finish()
+    if run.step == 0:
+        return
+    name = f"{run.algorithm.name} on {entry['dataset']}, {run.step} episodes ({len(_trained(prefix)) + 1})"
+    metadata = {
+        "dataset": {"name": entry["dataset"], "split_scheme_used": entry["scheme"]},
+        "training": {**entry["settings"], "episodes": run.step, "interrupted": stopped, "best_step": run.best_step,
+                     "best_val_accuracy": run.best_accuracy, "seconds": round(run.seconds, 1),
+                     "trained_in": "the playground page"},
+    }  # fmt: skip
+    keep_session_model(name, run.algorithm, metadata)
+    _trained(prefix).append(name)
+    st.session_state[f"{prefix}_curves"] = entry["records"]
+    verb = "Stopped" if stopped else "Finished"
+    best = f"; kept the weights that validated best (step {run.best_step})" if run.best_step else ""
+    st.success(f"{verb} after {run.step} episodes{best}. The model is now selectable as “{name}”.")
+
+
+def _trained(prefix: str) -> list[str]:
+    return st.session_state.setdefault(f"{prefix}_trained_names", [])
+
+
+def last_curves(prefix: str) -> list[dict] | None:
+    return st.session_state.get(f"{prefix}_curves")
