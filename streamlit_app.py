@@ -91,3 +91,13 @@ st.markdown(
     "with its true labels, with statistics of the data set. The settings live in the "
     "URL, so a pasted link reproduces the same episode."
 )
+st.page_link(
+    "pages/2_Prototypical_Networks.py", label="Prototypical Networks", icon=":material/scatter_plot:",
+    help="Embeddings, prototypes, distances and probabilities on the current episode.",
+)  # fmt: skip
+st.markdown(
+    "On the same episode, see what Prototypical Networks compute: every image embedded, each class's "
+    "**prototype** (the mean of its support embeddings) and the queries in a 2-D map, the distance from each "
+    "query to each prototype and the resulting probabilities, with the formulas filled in with this "
+    "episode's numbers. Use the shipped model, or train one in the page and watch its curves live."
+)

@@ -11,23 +11,13 @@ from __future__ import annotations
 
 import argparse
 
-from core.baselines import pixel_nearest_neighbour
+from core.baselines import pixel_nearest_neighbour_predict
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
-from core.evaluation import accuracy_with_ci
+from core.evaluation import evaluate_predictor
 
 SETTINGS = [(5, 1), (5, 5), (20, 1), (20, 5)]
 PAPER_PIXELS = {(5, 1): 41.7, (5, 5): 63.2, (20, 1): 26.7, (20, 5): 42.6}  # Vinyals et al. 2016, Table 1
-
-
-def evaluate(dataset, split: str, n_way: int, n_shot: int, episodes: int):
-    sampler = EpisodeSampler(dataset, split, n_way, n_shot, 15, seed=0)
-    accuracies = []
-    for index in range(episodes):
-        episode = sampler.episode(index)
-        predictions = pixel_nearest_neighbour(episode.support_x, episode.support_y, episode.query_x).argmax(1)
-        accuracies.append((predictions == episode.query_y).float().mean().item())
-    return accuracy_with_ci(accuracies)
 
 
 def main() -> None:
@@ -44,7 +34,8 @@ def main() -> None:
     print(f"| pixel nearest neighbour | {header} |\n|---|" + "---:|" * len(SETTINGS))
     for name, (spec, split) in rows.items():
         dataset = load_dataset(spec)
-        cells = [evaluate(dataset, split, n, k, args.episodes) for n, k in SETTINGS]
+        samplers = [EpisodeSampler(dataset, split, n, k, 15, seed=0) for n, k in SETTINGS]
+        cells = [evaluate_predictor(pixel_nearest_neighbour_predict, sampler, args.episodes) for sampler in samplers]
         print(f"| {name} | " + " | ".join(f"{100 * a.mean:.1f} ± {100 * a.ci95:.1f}" for a in cells) + " |")
     print("| Vinyals et al. (2016), pixels, Omniglot | " + " | ".join(f"{PAPER_PIXELS[s]}" for s in SETTINGS) + " |")
     print(f"\n{args.episodes} episodes per cell, 15 queries per class, seed 0; ± is the 95% confidence interval.")

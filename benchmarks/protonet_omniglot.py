@@ -23,25 +23,16 @@ from pathlib import Path
 import torch
 
 from core.algorithms import PrototypicalNetworks
-from core.baselines import pixel_nearest_neighbour
+from core.baselines import pixel_nearest_neighbour_predict
 from core.checkpoints import save_checkpoint
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
-from core.evaluation import accuracy_with_ci, evaluate
+from core.evaluation import evaluate, evaluate_predictor
 from core.preprocessing import fitted_preprocessing
 from core.training import TrainConfig, train
 
 PAPER = {(5, 1): 98.8, (5, 5): 99.7, (20, 1): 96.0, (20, 5): 98.9}
 RESULTS = Path(__file__).parent / "results"
-
-
-def pixel_accuracy(sampler: EpisodeSampler, episodes: int):
-    scores = []
-    for index in range(episodes):
-        episode = sampler.episode(index)
-        logits = pixel_nearest_neighbour(episode.support_x, episode.support_y, episode.query_x)
-        scores.append(float((logits.argmax(1) == episode.query_y).float().mean()))
-    return accuracy_with_ci(scores)
 
 
 def train_one(dataset, n_shot: int, episodes: int, out: Path) -> dict:
@@ -93,8 +84,10 @@ def main() -> None:
         raise SystemExit("Omniglot not found: pass --omniglot PATH or set OMNIGLOT_ROOT")
     dataset = load_dataset(DatasetSpec("omniglot", str(root), "vinyals"))
     runs = {shot: train_one(dataset, shot, args.episodes, args.out) for shot in (1, 5)}
-    pixels = {(n, k): pixel_accuracy(EpisodeSampler(dataset, "test", n, k, 15, seed=0), 1000)
-              for n in (5, 20) for k in (1, 5)}  # fmt: skip
+    pixels = {}
+    for n_way, n_shot in [(5, 1), (5, 5), (20, 1), (20, 5)]:
+        sampler = EpisodeSampler(dataset, "test", n_way, n_shot, 15, seed=0)  # the same episodes as the models'
+        pixels[(n_way, n_shot)] = evaluate_predictor(pixel_nearest_neighbour_predict, sampler, 1000)
     settings = [(5, 1), (5, 5), (20, 1), (20, 5)]
     ours = {s: runs[s[1]]["tests"][f"{s[0]}-way {s[1]}-shot"] for s in settings}
     lines = [

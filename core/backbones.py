@@ -6,11 +6,15 @@ import torch
 from torch import nn
 
 
-def conv_block(in_channels: int, out_channels: int, pool: bool = True) -> nn.Sequential:
-    """3x3 convolution, BatchNorm, ReLU and (optionally) 2x2 max-pooling."""
+def conv_block(in_channels: int, out_channels: int, pool: bool = True, running_stats: bool = True) -> nn.Sequential:
+    """3x3 convolution, BatchNorm, ReLU and (optionally) 2x2 max-pooling.
+
+    ``running_stats=False`` makes BatchNorm always use the current batch's statistics,
+    in training and evaluation alike (as MAML's reference implementation does).
+    """
     layers: list[nn.Module] = [
         nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
-        nn.BatchNorm2d(out_channels),
+        nn.BatchNorm2d(out_channels, track_running_stats=running_stats),
         nn.ReLU(),
     ]
     if pool:
@@ -24,13 +28,13 @@ class Conv4(nn.Module):
     max-pooling, flattened. A 28x28 image becomes 64 numbers, an 84x84 one 1600.
     """
 
-    def __init__(self, in_channels: int = 1, hidden: int = 64) -> None:
+    def __init__(self, in_channels: int = 1, hidden: int = 64, running_stats: bool = True) -> None:
         super().__init__()
         self.in_channels, self.hidden = in_channels, hidden
         self.blocks = nn.Sequential(
-            conv_block(in_channels, hidden), conv_block(hidden, hidden),
-            conv_block(hidden, hidden), conv_block(hidden, hidden),
-        )  # fmt: skip
+            conv_block(in_channels, hidden, running_stats=running_stats),
+            *(conv_block(hidden, hidden, running_stats=running_stats) for _ in range(3)),
+        )
         self.to(memory_format=torch.channels_last)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -22,3 +22,8 @@ def pixel_nearest_neighbour(support_x: torch.Tensor, support_y: torch.Tensor, qu
     nearest = torch.full((len(query_x), n_way), float("inf"))
     nearest = nearest.scatter_reduce(1, support_y.expand_as(distances), distances, reduce="amin")
     return -nearest
+
+
+def pixel_nearest_neighbour_predict(episode) -> torch.Tensor:
+    """Predicted labels [Q] of an episode's queries by nearest neighbour on raw pixels."""
+    return pixel_nearest_neighbour(episode.support_x, episode.support_y, episode.query_x).argmax(1)

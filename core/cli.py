@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="euclidean",
         help="Prototypical Networks: distance to the prototypes (the paper: euclidean)",
     )
+    maml = train_parser.add_argument_group("MAML")
+    maml.add_argument("--inner-lr", type=float, default=0.4, help="inner-loop learning rate alpha")
+    maml.add_argument("--train-steps", type=int, default=1, help="inner steps in meta-training")
+    maml.add_argument("--test-steps", type=int, default=3, help="inner steps at test time")
+    maml.add_argument("--first-order", action="store_true", help="first-order MAML (no second derivatives)")
+    maml.add_argument("--meta-sgd", action="store_true", help="Meta-SGD: learn one inner learning rate per weight")
     _episode_flags(train_parser, n_way=20, n_shot=5, n_query=5)
     train_parser.add_argument("--episodes", type=int, default=2000, help="training steps")
     train_parser.add_argument("--meta-batch", type=int, default=1, help="episodes averaged into one update")
@@ -58,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument("--lr-decay", type=float, default=0.5, help="learning-rate factor at each decay")
     train_parser.add_argument("--lr-decay-every", type=int, default=2000, help="steps between decays")
     train_parser.add_argument("--validate-every", type=int, default=500, help="steps between validations (0: never)")
-    train_parser.add_argument("--val-episodes", type=int, default=200, help="5-way episodes per validation")
+    train_parser.add_argument(
+        "--val-episodes", type=int, default=200, help="episodes per validation (5-way; MAML: its n_way)"
+    )
     train_parser.add_argument(
         "--test-episodes",
         type=int,
@@ -134,10 +142,10 @@ def run_train(args: argparse.Namespace) -> int:
     spec = _spec(args)
     dataset, roles = assign_roles(load_dataset(spec), seed=args.seed)
     sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
-    validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1)
     preprocessing = fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark=spec.source != "folder")
-    settings = {"distance": args.distance} if args.algorithm == "protonet" else {}
-    algorithm = ALGORITHMS[args.algorithm](preprocessing, **settings)
+    algorithm = ALGORITHMS[args.algorithm](preprocessing, **_settings(args))
+    test_n_way = algorithm.settings.get("n_way", 5)  # MAML's head fixes its n_way; metric learners take any
+    validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
                          args.validate_every, args.val_episodes)  # fmt: skip
     run = train(algorithm, sampler, config, validation)
@@ -152,9 +160,9 @@ def run_train(args: argparse.Namespace) -> int:
     tests = {}
     try:
         for n_shot in args.test_shots:
-            sampler = EpisodeSampler(dataset, roles.test, 5, n_shot, 15, seed=0)
+            sampler = EpisodeSampler(dataset, roles.test, test_n_way, n_shot, 15, seed=0)
             result = evaluate(algorithm, sampler, test_episodes)
-            tests[f"5-way {n_shot}-shot"] = {"mean": result.mean, "ci95": result.ci95,
+            tests[f"{test_n_way}-way {n_shot}-shot"] = {"mean": result.mean, "ci95": result.ci95,
                                               "episodes": result.episodes, "split": roles.test}  # fmt: skip
     except KeyboardInterrupt:  # a second Ctrl-C skips the tests, never the save
         interrupted = True
@@ -173,6 +181,14 @@ def run_train(args: argparse.Namespace) -> int:
         + (", ".join(f"{k} {100 * v['mean']:.1f} ± {100 * v['ci95']:.1f}%" for k, v in tests.items()) or "skipped")
     )
     return 130 if interrupted else 0
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """Constructor settings of the chosen algorithm from its flags."""
+    if args.algorithm == "maml":
+        return {"n_way": args.n_way, "inner_lr": args.inner_lr, "train_steps": args.train_steps,
+                "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd}  # fmt: skip
+    return {"distance": args.distance}
 
 
 def _drive(run, total: int) -> bool:

@@ -36,7 +36,7 @@ def default_episodes(dataset_name: str) -> int:
 
 
 def evaluate(algorithm, sampler, episodes: int, on_episode=None) -> Accuracy:
-    """Accuracy of ``algorithm`` on episodes 0..episodes-1 of ``sampler``.
+    """Accuracy of ``algorithm`` (in eval mode) on episodes 0..episodes-1 of ``sampler``.
 
     The episodes depend only on the sampler's seed, so two models evaluated with equal
     samplers are compared on exactly the same tasks. ``on_episode(i, accuracy)`` is
@@ -44,14 +44,18 @@ def evaluate(algorithm, sampler, episodes: int, on_episode=None) -> Accuracy:
     """
     was_training = algorithm.training
     algorithm.eval()
-    accuracies = []
     try:
-        for index in range(episodes):
-            episode = sampler.episode(index)
-            predictions = algorithm.predict_episode(episode)
-            accuracies.append(float((predictions.cpu() == episode.query_y).float().mean()))
-            if on_episode is not None:
-                on_episode(index, accuracies[-1])
+        return evaluate_predictor(algorithm.predict_episode, sampler, episodes, on_episode)
     finally:
         algorithm.train(was_training)
+
+
+def evaluate_predictor(predict, sampler, episodes: int, on_episode=None) -> Accuracy:
+    """Accuracy of any ``predict(episode) -> labels [Q]`` (a baseline, say) on the same seeded episodes."""
+    accuracies = []
+    for index in range(episodes):
+        episode = sampler.episode(index)
+        accuracies.append(float((predict(episode).cpu() == episode.query_y).float().mean()))
+        if on_episode is not None:
+            on_episode(index, accuracies[-1])
     return accuracy_with_ci(accuracies)

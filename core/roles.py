@@ -36,11 +36,13 @@ def assign_roles(dataset: ClassDataset, seed: int = 0) -> tuple[ClassDataset, Sp
     return dataset, SplitRoles(train=train, val="val", test=test)
 
 
-def validation_sampler(dataset: ClassDataset, roles: SplitRoles, n_shot: int, n_query: int, seed: int = 1):
-    """Up to 5-way episodes of the validation classes, or None when they are too few to validate on."""
+def validation_sampler(
+    dataset: ClassDataset, roles: SplitRoles, n_shot: int, n_query: int, seed: int = 1, n_way: int = 5
+):
+    """Episodes of up to ``n_way`` validation classes, or None when they are too few to validate on."""
     from core.episodes import EpisodeSampler
 
-    n_way = min(5, len(dataset.classes_in(roles.val)))
+    n_way = min(n_way, len(dataset.classes_in(roles.val)))
     try:
         return EpisodeSampler(dataset, roles.val, n_way, n_shot, n_query, seed=seed)
     except ValueError:

@@ -62,3 +62,15 @@ def test_ctrl_c_keeps_the_best_checkpoint_so_far(tmp_path):
     record = read_metadata(out)
     assert record["training"]["interrupted"] is True
     assert record["training"]["best_step"] is not None and record["training"]["episodes"] >= 4
+
+
+def test_maml_trains_from_the_cli_with_its_own_flags(tmp_path):
+    out = tmp_path / "maml"
+    flags = ["--algorithm", "maml", "--episodes", "4", "--meta-batch", "2", "--inner-lr", "0.1", "--train-steps", "2",
+             "--test-steps", "3", "--first-order", "--test-shots", "1"]  # fmt: skip
+    assert main(["train", *SMALL_RUN, *flags, "--out", str(out)]) == 0
+    record = read_metadata(out)
+    assert record["algorithm"] == "maml"
+    assert record["settings"] == {"n_way": 5, "hidden": 64, "inner_lr": 0.1, "train_steps": 2, "test_steps": 3,
+                                  "first_order": True, "meta_sgd": False}  # fmt: skip
+    assert set(record["test_accuracy"]) == {"5-way 1-shot"}

@@ -4,9 +4,9 @@ import torch
 from core.algorithms import ALGORITHMS, PrototypicalNetworks
 from core.algorithms.protonet import compute_prototypes, cosine_distance, squared_euclidean
 from core.backbones import Conv4
-from core.baselines import pixel_nearest_neighbour
+from core.baselines import pixel_nearest_neighbour_predict
 from core.episodes import EpisodeSampler
-from core.evaluation import accuracy_with_ci, evaluate
+from core.evaluation import evaluate, evaluate_predictor
 from core.preprocessing import Preprocessing
 from core.training import TrainConfig, train
 
@@ -64,10 +64,5 @@ def test_short_training_on_glyphs_clearly_beats_pixel_nearest_neighbour(small_gl
     assert len(records) == 60 and records[-1].step == 60
     test = EpisodeSampler(small_glyphs, "evaluation", 5, 1, 5, seed=0)
     learned = evaluate(model, test, 60)
-    pixels = []
-    for index in range(60):
-        episode = test.episode(index)
-        predicted = pixel_nearest_neighbour(episode.support_x, episode.support_y, episode.query_x).argmax(1)
-        pixels.append(float((predicted == episode.query_y).float().mean()))
-    pixel = accuracy_with_ci(pixels)
+    pixel = evaluate_predictor(pixel_nearest_neighbour_predict, test, 60)
     assert learned.mean > pixel.mean + 0.15, (learned, pixel)

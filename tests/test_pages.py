@@ -215,3 +215,12 @@ def test_protonet_training_settings_that_cannot_work_are_explained(tmp_path):
     assert any("Cannot train with these settings" in e.value and "choose n_way <= 7" in e.value for e in at.error), [
         e.value for e in at.error
     ]
+
+
+def test_protonet_on_omniglot_uses_the_omniglot_checkpoint(omniglot_path, monkeypatch):
+    monkeypatch.setenv("OMNIGLOT_ROOT", str(omniglot_path))
+    at = open_page(PROTONET, dataset="omniglot", split_scheme="lake", n_way=5, n_shot=1)
+    if at.radio(key="protonet_model_source").value != "shipped checkpoint":
+        pytest.skip("assets/protonet-omniglot is not there (python -m scripts.make_assets makes it)")
+    assert at.selectbox(key="protonet_shipped").value == "protonet-omniglot"
+    assert at.metric[0].label == "Accuracy on this episode's queries"
