@@ -73,6 +73,6 @@ def split_control(dataset: ClassDataset) -> str:
     if len(options) > 1:
         options.append(ALL_SPLITS)
     default = next((s for s in HELD_OUT if s in options), options[0])
-    if st.session_state.get("split", st.query_params.get("split")) not in options:
-        st.session_state["split"] = default
-    return st.sidebar.selectbox("Split", options, key="split", bind="query-params")
+    if st.session_state.get("split", default) not in options:  # the data set changed under the widget
+        del st.session_state["split"]
+    return st.sidebar.selectbox("Split", options, index=options.index(default), key="split", bind="query-params")

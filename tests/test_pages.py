@@ -224,3 +224,10 @@ def test_protonet_on_omniglot_uses_the_omniglot_checkpoint(omniglot_path, monkey
         pytest.skip("assets/protonet-omniglot is not there (python -m scripts.make_assets makes it)")
     assert at.selectbox(key="protonet_shipped").value == "protonet-omniglot"
     assert at.metric[0].label == "Accuracy on this episode's queries"
+
+
+def test_pages_open_on_held_out_classes_whatever_page_came_first():
+    at = open_page(EPISODES)
+    assert at.selectbox(key="split").value == "evaluation"
+    at.switch_page(PROTONET).run()
+    assert not at.exception and at.selectbox(key="split").value == "evaluation"
