@@ -167,7 +167,8 @@ def run_train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # a second Ctrl-C skips the tests, never the save
         interrupted = True
     metadata = {
-        "dataset": {**asdict(spec), "split_scheme_used": dataset.split_scheme},
+        # the root only when given: a found one is machine-specific, and eval finds it again
+        "dataset": {**asdict(spec), "root": args.data_root, "split_scheme_used": dataset.split_scheme},
         "splits": asdict(roles),
         "training": {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
                      "interrupted": interrupted, "config": asdict(config), "seed": args.seed,
