@@ -88,15 +88,18 @@ class PrototypicalNetworks(FewShotAlgorithm):
         measure = squared_euclidean if self.distance == "euclidean" else cosine_distance
         return measure(query_embeddings, prototypes), support_embeddings, query_embeddings, prototypes
 
-    def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        distances = self.distances(support_x, support_y, query_x)[0]
+    def logits(self, distances: torch.Tensor) -> torch.Tensor:
+        """Minus the distances (times the learned scale for cosine): the softmax's inputs."""
         return -distances * self.scale if self.scale is not None else -distances
+
+    def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
+        return self.logits(self.distances(support_x, support_y, query_x)[0])
 
     @torch.no_grad()
     def explain(self, episode: Episode) -> PrototypeTrace:
         support_x, support_y, query_x, query_y = self.inputs(episode)
         distances, support_embeddings, query_embeddings, prototypes = self.distances(support_x, support_y, query_x)
-        logits = -distances * self.scale if self.scale is not None else -distances
+        logits = self.logits(distances)
         return PrototypeTrace(
             support_embeddings=support_embeddings.cpu(), query_embeddings=query_embeddings.cpu(),
             prototypes=prototypes.cpu(), distances=distances.cpu(), probabilities=logits.softmax(1).cpu(),
