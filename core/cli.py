@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from core.algorithms import ALGORITHMS
+from core.algorithms.finetune import pretrain
 from core.checkpoints import load_checkpoint, save_checkpoint
 from core.datasets import SOURCES, DatasetSpec, find_omniglot_root, load_dataset
 from core.datasets.omniglot import SPLIT_SCHEMES
@@ -57,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     maml.add_argument("--test-steps", type=int, default=3, help="inner steps at test time")
     maml.add_argument("--first-order", action="store_true", help="first-order MAML (no second derivatives)")
     maml.add_argument("--meta-sgd", action="store_true", help="Meta-SGD: learn one inner learning rate per weight")
+    finetune = train_parser.add_argument_group(
+        "fine-tuning baseline (--algorithm finetune: ordinary training on all training classes; "
+        "at test a new head, --test-steps steps at --inner-lr)"
+    )
+    finetune.add_argument(
+        "--epochs", type=float, default=5, help="passes over the training classes' images (may be fractional)"
+    )
+    finetune.add_argument("--batch-size", type=int, default=128, help="images per mini-batch")
     _episode_flags(train_parser, n_way=20, n_shot=5, n_query=5)
     train_parser.add_argument("--episodes", type=int, default=2000, help="training steps")
     train_parser.add_argument("--meta-batch", type=int, default=1, help="episodes averaged into one update")
@@ -141,21 +150,13 @@ def run_train(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     spec = _spec(args)
     dataset, roles = assign_roles(load_dataset(spec), seed=args.seed)
-    sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
     preprocessing = fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark=spec.source != "folder")
     algorithm = ALGORITHMS[args.algorithm](preprocessing, **_settings(args))
-    test_n_way = algorithm.settings.get("n_way", 5)  # MAML's head fixes its n_way; metric learners take any
-    validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
-    config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
-                         args.validate_every, args.val_episodes)  # fmt: skip
-    run = train(algorithm, sampler, config, validation)
-    print(
-        f"training {args.algorithm} on {dataset.name} ({dataset.split_scheme}), split {roles.train}: "
-        f"{args.n_way}-way {args.n_shot}-shot {args.n_query}-query, {args.episodes} episodes",
-        file=sys.stderr,
-    )
-    interrupted = _drive(run, args.episodes)
-    run.finish()
+    if args.algorithm == "finetune":
+        interrupted, training = _pretrain(algorithm, dataset, roles, args)
+    else:
+        interrupted, training = _meta_train(algorithm, dataset, roles, args)
+    test_n_way = algorithm.settings.get("n_way", 5)  # MAML's head fixes its n_way; the others take any
     test_episodes = args.test_episodes or default_episodes(dataset.name)
     tests = {}
     try:
@@ -170,18 +171,53 @@ def run_train(args: argparse.Namespace) -> int:
         # the root only when given: a found one is machine-specific, and eval finds it again
         "dataset": {**asdict(spec), "root": args.data_root, "split_scheme_used": dataset.split_scheme},
         "splits": asdict(roles),
-        "training": {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
-                     "interrupted": interrupted, "config": asdict(config), "seed": args.seed,
-                     "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
-                     "seconds": round(run.seconds, 1)},
+        "training": {**training, "interrupted": interrupted, "seed": args.seed},
         "test_accuracy": tests,
-    }  # fmt: skip
+    }
     weights, _ = save_checkpoint(args.out, algorithm, metadata)
+    best = f" (best validation at step {training['best_step']})" if training.get("best_step") else ""
     print(
-        f"\nsaved {weights} (best validation at step {run.best_step}); test on {roles.test}: "
+        f"\nsaved {weights}{best}; test on {roles.test}: "
         + (", ".join(f"{k} {100 * v['mean']:.1f} ± {100 * v['ci95']:.1f}%" for k, v in tests.items()) or "skipped")
     )
     return 130 if interrupted else 0
+
+
+def _meta_train(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool, dict]:
+    sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
+    test_n_way = algorithm.settings.get("n_way", 5)
+    validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
+    config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
+                         args.validate_every, args.val_episodes)  # fmt: skip
+    run = train(algorithm, sampler, config, validation)
+    print(
+        f"training {args.algorithm} on {dataset.name} ({dataset.split_scheme}), split {roles.train}: "
+        f"{args.n_way}-way {args.n_shot}-shot {args.n_query}-query, {args.episodes} episodes",
+        file=sys.stderr,
+    )
+    interrupted = _drive(run, args.episodes)
+    run.finish()
+    return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
+                         "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
+                         "seconds": round(run.seconds, 1)}  # fmt: skip
+
+
+def _pretrain(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool, dict]:
+    classes = len(dataset.classes_in(roles.train))
+    print(f"pre-training on all {classes} classes of {roles.train} ({dataset.name}), {args.epochs} epochs",
+          file=sys.stderr)  # fmt: skip
+    record, interrupted = None, False
+    try:
+        for record in pretrain(algorithm, dataset, roles.train, args.epochs, args.batch_size, args.lr, args.seed):
+            if record.step % 10 == 0 or record.step == record.steps:
+                _bar(record, record.steps, "", unit="batches")
+    except KeyboardInterrupt:
+        print("\ninterrupted: keeping the weights so far", file=sys.stderr)
+        interrupted = True
+    algorithm.eval()
+    return interrupted, {"pretraining": {"classes": classes, "epochs": args.epochs, "batch_size": args.batch_size,
+                                         "learning_rate": args.lr, "batches": record.step if record else 0},
+                         "seconds": round(record.seconds, 1) if record else 0.0}  # fmt: skip
 
 
 def _settings(args: argparse.Namespace) -> dict:
@@ -189,6 +225,8 @@ def _settings(args: argparse.Namespace) -> dict:
     if args.algorithm == "maml":
         return {"n_way": args.n_way, "inner_lr": args.inner_lr, "train_steps": args.train_steps,
                 "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd}  # fmt: skip
+    if args.algorithm == "finetune":
+        return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
     return {"distance": args.distance}
 
 
@@ -207,13 +245,13 @@ def _drive(run, total: int) -> bool:
     return False
 
 
-def _bar(record, total: int, extra: str) -> None:
+def _bar(record, total: int, extra: str, unit: str = "ep") -> None:
     done = record.step / total
     eta = record.seconds / record.step * (total - record.step)
     bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
     print(
         f"\r[{bar}] {record.step}/{total} loss {record.loss:.3f} acc {100 * record.accuracy:.1f}%{extra} "
-        f"{record.step / record.seconds:.1f} ep/s eta {eta:.0f}s ",
+        f"{record.step / record.seconds:.1f} {unit}/s eta {eta:.0f}s ",
         end="",
         file=sys.stderr,
         flush=True,

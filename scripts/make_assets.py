@@ -22,6 +22,8 @@ PROTONET = ["--algorithm", "protonet", "--n-way", "20", "--n-shot", "5", "--n-qu
 # these are demo models, the paper table is benchmarks/maml_omniglot.py.
 MAML = ["--algorithm", "maml", "--n-way", "5", "--n-shot", "1", "--n-query", "5", "--inner-lr", "0.4",
         "--train-steps", "1", "--test-steps", "3", "--lr-decay-every", "100000", "--val-episodes", "100"]  # fmt: skip
+# The fine-tuning baseline MAML's page compares with: ordinary training on all training classes.
+FINETUNE = ["--algorithm", "finetune", "--inner-lr", "0.4", "--test-steps", "5", "--epochs", "8"]
 GLYPHS, OMNIGLOT = ["--dataset", "glyphs"], ["--dataset", "omniglot", "--split-scheme", "lake"]
 MODELS = {
     "protonet-glyphs": [*PROTONET, *GLYPHS, "--episodes", "800"],
@@ -32,6 +34,8 @@ MODELS = {
     "maml-omniglot": [*MAML, *OMNIGLOT, "--episodes", "1200", "--meta-batch", "16", "--validate-every", "200"],
     "fomaml-omniglot": [*MAML, *OMNIGLOT, "--first-order", "--episodes", "1200", "--meta-batch", "16",
                         "--validate-every", "200"],
+    "finetune-glyphs": [*FINETUNE, *GLYPHS],
+    "finetune-omniglot": [*FINETUNE, *OMNIGLOT],
 }  # fmt: skip
 
 

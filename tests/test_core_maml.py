@@ -6,6 +6,7 @@ from torch.nn import functional as F
 
 from core.algorithms import MAML
 from core.algorithms.maml import inner_loop
+from core.algorithms.maml_vectorised import meta_batch_loss
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
 
@@ -92,3 +93,23 @@ def test_a_head_of_the_wrong_size_says_what_to_do(maml, small_glyphs):
     episode = EpisodeSampler(small_glyphs, "evaluation", 3, 1, 1, seed=0).episode(0)
     with pytest.raises(ValueError, match="5-way head; sample 5-way episodes"):
         maml.predict_episode(episode)
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_the_vectorised_meta_batch_has_the_loop_s_meta_gradient(small_glyphs, first_order):
+    torch.manual_seed(0)
+    model = MAML(Preprocessing(), n_way=5, hidden=8, inner_lr=0.4, train_steps=2, first_order=first_order).double()
+    model.train()
+    episodes = [EpisodeSampler(small_glyphs, "background", 5, 1, 3, seed=0).episode(i) for i in range(3)]
+    inputs = [[t.double() if t.is_floating_point() else t for t in model.inputs(e)] for e in episodes]
+    for support_x, support_y, query_x, query_y in inputs:  # the reference: one task at a time
+        (model.loss(model(support_x, support_y, query_x), query_y) / len(episodes)).backward()
+    loop = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    stacked = [torch.stack([tensors[i] for tensors in inputs]) for i in range(4)]
+    loss, _ = meta_batch_loss(model.initial_params(), model.learning_rates(), *stacked, 2, first_order)
+    loss.backward()
+    for (name, parameter), expected in zip(model.named_parameters(), loop, strict=True):
+        scale = expected.abs().max().item() + 1e-6
+        difference = (parameter.grad - expected).abs().max().item()
+        assert difference <= 1e-9 * scale, f"{name}: {difference} vs {scale}"

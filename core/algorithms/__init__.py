@@ -1,10 +1,15 @@
 """One algorithm per file on a small shared base; ``ALGORITHMS`` maps names to classes."""
 
 from core.algorithms.base import FewShotAlgorithm
+from core.algorithms.finetune import FineTuning
 from core.algorithms.maml import MAML
 from core.algorithms.protonet import PrototypicalNetworks
 
-ALGORITHMS: dict[str, type[FewShotAlgorithm]] = {PrototypicalNetworks.name: PrototypicalNetworks, MAML.name: MAML}
-DISPLAY_NAMES = {"protonet": "Prototypical Networks", "maml": "MAML"}
+ALGORITHMS: dict[str, type[FewShotAlgorithm]] = {
+    PrototypicalNetworks.name: PrototypicalNetworks,
+    MAML.name: MAML,
+    FineTuning.name: FineTuning,
+}
+DISPLAY_NAMES = {"protonet": "Prototypical Networks", "maml": "MAML", "finetune": "pre-trained + fine-tuned"}
 
-__all__ = ["ALGORITHMS", "DISPLAY_NAMES", "MAML", "FewShotAlgorithm", "PrototypicalNetworks"]
+__all__ = ["ALGORITHMS", "DISPLAY_NAMES", "MAML", "FewShotAlgorithm", "FineTuning", "PrototypicalNetworks"]

@@ -142,22 +142,37 @@ class MAML(FewShotAlgorithm):
         """Support loss, query loss and accuracy, and per-layer update size, step by step."""
         support_x, support_y, query_x, query_y = self.inputs(episode)
         steps = self.test_steps if steps is None else steps
-        params = self.initial_params()
-        trace = AdaptationTrace([], [], [], [], [], query_y.cpu())
-        for step in range(steps + 1):
-            with torch.no_grad():
-                support_loss = F.cross_entropy(functional_call(self.net, params, (support_x,)), support_y)
-                logits = functional_call(self.net, params, (query_x,))
-            trace.support_loss.append(support_loss.item())
-            trace.query_loss.append(F.cross_entropy(logits, query_y).item())
-            trace.predictions.append(logits.argmax(1).cpu())
-            trace.query_accuracy.append((logits.argmax(1) == query_y).float().mean().item())
-            if step == steps:
-                break
-            adapted, _ = inner_loop(self.net, params, support_x, support_y, 1, self.learning_rates(), True)
-            trace.update_norms.append(_layer_norms(params, adapted))
-            params = {name: value.detach().requires_grad_() for name, value in adapted.items()}
-        return trace
+        return trace_adaptation(self.net, self.initial_params(), self.learning_rates(), support_x, support_y, query_x,
+                                query_y, steps)  # fmt: skip
+
+
+def trace_adaptation(
+    model: nn.Module,
+    params: Params,
+    learning_rates: float | Params,
+    support_x: torch.Tensor,
+    support_y: torch.Tensor,
+    query_x: torch.Tensor,
+    query_y: torch.Tensor,
+    steps: int,
+) -> AdaptationTrace:
+    """Adapt ``params`` one inner step at a time, recording what each step did (k = 0 is the start)."""
+    trace = AdaptationTrace([], [], [], [], [], query_y.cpu())
+    params = {name: value.detach().requires_grad_() for name, value in params.items()}
+    for step in range(steps + 1):
+        with torch.no_grad():
+            support_loss = F.cross_entropy(functional_call(model, params, (support_x,)), support_y)
+            logits = functional_call(model, params, (query_x,))
+        trace.support_loss.append(support_loss.item())
+        trace.query_loss.append(F.cross_entropy(logits, query_y).item())
+        trace.predictions.append(logits.argmax(1).cpu())
+        trace.query_accuracy.append((logits.argmax(1) == query_y).float().mean().item())
+        if step == steps:
+            break
+        adapted, _ = inner_loop(model, params, support_x, support_y, 1, learning_rates, True)
+        trace.update_norms.append(_layer_norms(params, adapted))
+        params = {name: value.detach().requires_grad_() for name, value in adapted.items()}
+    return trace
 
 
 def _layer_norms(before: Params, after: Params) -> dict[str, float]:
