@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_models, shipped_checkpoints
-from app.training_panel import last_curves, training_panel
+from app.training_panel import TrainingDefaults, last_curves, training_panel
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset, DatasetSpec
 from core.figures import training_curves
@@ -25,9 +25,18 @@ class ModelChoice:
 
 
 def model_picker(
-    prefix: str, algorithm: str, spec: DatasetSpec, dataset: ClassDataset, build: Callable[..., FewShotAlgorithm]
+    prefix: str,
+    algorithm: str,
+    spec: DatasetSpec,
+    dataset: ClassDataset,
+    build: Callable[..., FewShotAlgorithm],
+    hyperparameters: Callable[[], dict] | None = None,
+    defaults: TrainingDefaults | None = None,
 ) -> ModelChoice | None:
-    """The model section of an algorithm page; None while there is no model to show yet."""
+    """The model section of an algorithm page; None while there is no model to show yet.
+
+    ``build``, ``hyperparameters`` and ``defaults`` are for training here (see ``training_panel``).
+    """
     source_key, session_key = f"{prefix}_model_source", f"{prefix}_session_model"
     pending = st.session_state.pop(f"{prefix}_select", None)
     if pending:  # a run just ended: show its model (set before the widgets exist)
@@ -49,7 +58,7 @@ def model_picker(
         return ModelChoice(algorithm_, metadata, name)
     before = set(trained)
     dataset_with_roles, roles = assign_roles(dataset)
-    training_panel(prefix, dataset_with_roles, roles, build)
+    training_panel(prefix, dataset_with_roles, roles, build, hyperparameters, defaults)
     new = [name for name in session_models(algorithm) if name not in before]
     if new:
         st.session_state[f"{prefix}_select"] = new[-1]

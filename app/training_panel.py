@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -18,36 +19,62 @@ from core.training import TrainConfig, train
 UPDATE_EVERY = 5  # steps between chart updates: often enough to watch, rarely enough to stay fast
 
 
+@dataclass(frozen=True)
+class TrainingDefaults:
+    episodes: int = 200
+    steps_label: str = "training episodes"
+    n_way: int = 20
+    n_shot: int = 5
+    learning_rate_label: str = "learning rate"
+
+
 def training_panel(
-    prefix: str, dataset: ClassDataset, roles: SplitRoles, build: Callable[..., FewShotAlgorithm]
+    prefix: str,
+    dataset: ClassDataset,
+    roles: SplitRoles,
+    build: Callable[..., FewShotAlgorithm],
+    hyperparameters: Callable[[], dict] | None = None,
+    defaults: TrainingDefaults | None = None,
 ) -> None:
-    """Settings, a Train and a Stop button, live curves; a finished or stopped run becomes a session model."""
+    """Settings, a Train and a Stop button, live curves; a finished or stopped run becomes a session model.
+
+    ``build(preprocessing, n_way=..., **settings)`` makes the model; ``hyperparameters()`` draws the
+    algorithm's own settings and returns them (``meta_batch`` goes to the training loop, the rest to build).
+    """
     state_key = f"{prefix}_training"
+    defaults = defaults or TrainingDefaults()
     left, middle, right, last = st.columns(4)
-    episodes = left.number_input("training episodes", 1, 20000, 200, key=f"{prefix}_train_episodes")
-    n_way = middle.number_input("training n_way", 2, 60, 20, key=f"{prefix}_train_n_way")
-    n_shot = right.number_input("training n_shot", 1, 10, 5, key=f"{prefix}_train_n_shot")
-    learning_rate = last.number_input("learning rate", 1e-5, 1e-1, 1e-3, format="%.5f", key=f"{prefix}_train_lr")
+    episodes = left.number_input(defaults.steps_label, 1, 20000, defaults.episodes, key=f"{prefix}_train_episodes")
+    n_way = middle.number_input("training n_way", 2, 60, defaults.n_way, key=f"{prefix}_train_n_way")
+    n_shot = right.number_input("training n_shot", 1, 10, defaults.n_shot, key=f"{prefix}_train_n_shot")
+    learning_rate = last.number_input(defaults.learning_rate_label, 1e-5, 1e-1, 1e-3, format="%.5f",
+                                      key=f"{prefix}_train_lr")  # fmt: skip
+    settings = dict(hyperparameters()) if hyperparameters else {}
+    meta_batch = int(settings.pop("meta_batch", 1))
     start = st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{prefix}_train")
     stop = st.button("Stop (keep the best weights so far)", icon=":material/stop:", key=f"{prefix}_stop")
     if state_key in st.session_state:  # a run was interrupted by Stop, or by any other interaction
         _finish(prefix, st.session_state.pop(state_key), stopped=True)
     if stop or not start:
         return
+    bright_on_dark = not dataset.name.startswith("folder")
+    algorithm = build(fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark), n_way=int(n_way),
+                      **settings)  # fmt: skip
     try:
         sampler = EpisodeSampler(dataset, roles.train, int(n_way), int(n_shot), 5, seed=0)
-        validation = validation_sampler(dataset, roles, int(n_shot), 5)
+        # a MAML head fixes n_way; metric learners validate on 5-way episodes
+        validation = validation_sampler(dataset, roles, int(n_shot), 5, n_way=algorithm.settings.get("n_way", 5))
     except ValueError as error:
         st.error(f"Cannot train with these settings: {error}.")
         return
-    bright_on_dark = not dataset.name.startswith("folder")
-    algorithm = build(fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark))
     every = max(10, int(episodes) // 5)
-    config = TrainConfig(episodes=int(episodes), learning_rate=learning_rate, validate_every=every,
+    config = TrainConfig(episodes=int(episodes), meta_batch=meta_batch, learning_rate=learning_rate,
+                         lr_decay_every=max(2000, int(episodes)), validate_every=every,
                          validation_episodes=50)  # fmt: skip
     run = train(algorithm, sampler, config, validation)
     entry = {"run": run, "records": [], "dataset": dataset.name, "scheme": dataset.split_scheme,
-             "settings": {"n_way": int(n_way), "n_shot": int(n_shot), "n_query": 5}}  # fmt: skip
+             "settings": {"n_way": int(n_way), "n_shot": int(n_shot), "n_query": 5, "meta_batch": meta_batch,
+                          "learning_rate": learning_rate}}  # fmt: skip
     st.session_state[state_key] = entry
     _drive(entry, int(episodes))
     _finish(prefix, st.session_state.pop(state_key), stopped=False)

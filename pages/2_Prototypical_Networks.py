@@ -23,7 +23,13 @@ if dataset is None:
     st.stop()
 choice = episode_controls(spec, dataset, n_query_default=5)
 distance = st.sidebar.radio("distance (for models trained here)", ["euclidean", "cosine"], key="protonet_distance")
-model = model_picker("protonet", "protonet", spec, dataset, lambda pre: PrototypicalNetworks(pre, distance=distance))
+model = model_picker(
+    "protonet",
+    "protonet",
+    spec,
+    dataset,
+    lambda preprocessing, **_: PrototypicalNetworks(preprocessing, distance=distance),
+)
 episode = sample_or_explain(dataset, choice)
 if model is None or episode is None:
     st.stop()

@@ -1,0 +1,236 @@
+"""What MAML's inner loop does on the current episode: stepped through, over many episodes, and
+against the same adaptation from other starting points."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+import torch
+
+from app.models import load_shipped, shipped_checkpoints
+from core.algorithms import MAML, FineTuning
+from core.algorithms.finetune import pretrain
+from core.algorithms.maml import AdaptationTrace
+from core.datasets import ClassDataset
+from core.episodes import Episode, EpisodeSampler
+from core.figures_maml import inner_loop_curves, many_episode_curves, update_sizes
+from core.montage import display_scale, to_display
+from core.preprocessing import adapt_episode, fitted_preprocessing
+from core.roles import assign_roles
+
+STEP_KEY, CACHE_KEY, PRETRAINED_KEY = "maml_step", "maml_traces", "maml_pretrained"
+SUPPORT_LOSS = r"\mathcal{L}^{\text{support}}_{\mathcal{T}_i}(f_\theta)"
+PLAY_DELAY = 0.7  # seconds per step while playing: slow enough to follow
+
+
+def hyperparameters() -> dict:
+    """MAML's own settings for a model trained here (drawn inside the training panel)."""
+    first, second, third, fourth = st.columns(4)
+    settings = {
+        "inner_lr": first.number_input("inner learning rate α", 0.001, 2.0, 0.4, format="%.3f", key="maml_alpha"),
+        "train_steps": int(second.number_input("inner steps in training", 1, 10, 1, key="maml_train_steps")),
+        "test_steps": int(third.number_input("inner steps at test", 0, 20, 3, key="maml_test_steps")),
+        "meta_batch": int(fourth.number_input("meta-batch (tasks per step)", 1, 64, 4, key="maml_meta_batch")),
+    }
+    left, right = st.columns(2)
+    settings["first_order"] = left.toggle("first-order MAML (drop second derivatives)", key="maml_first_order")
+    settings["meta_sgd"] = right.toggle("Meta-SGD (learn one α per weight)", key="maml_meta_sgd")
+    return settings
+
+
+def cached(key: tuple, compute: Callable[[], object]) -> object:
+    """Per-session memo of traces (models are not hashable for st.cache_data; 64 entries at most)."""
+    store = st.session_state.setdefault(CACHE_KEY, {})
+    if key not in store:
+        if len(store) >= 64:
+            store.clear()
+        store[key] = compute()
+    return store[key]
+
+
+def stepper(trace: AdaptationTrace, episode: Episode, steps: int) -> None:
+    """Play, pause, one step, reset: the inner loop on this episode, one step at a time.
+
+    Pause needs no code of its own: any click interrupts a running Play, whose loop has
+    stored the step it reached, so the rerun shows that step.
+    """
+    step = min(st.session_state.get(STEP_KEY, 0), steps)
+    play, pause, one, reset = st.columns(4)
+    playing = play.button("Play", icon=":material/play_arrow:", key="maml_play", use_container_width=True)
+    pause.button("Pause", icon=":material/pause:", key="maml_pause", use_container_width=True,
+                 help="stops a running Play where it is")  # fmt: skip
+    if one.button("One step", icon=":material/skip_next:", key="maml_one", use_container_width=True):
+        step = min(step + 1, steps)
+    if reset.button("Reset", icon=":material/replay:", key="maml_reset", use_container_width=True):
+        step = 0
+    if not playing:
+        st.session_state[STEP_KEY] = step
+        _show_step(trace, episode, step, steps, suffix="still")
+        return
+    area = st.empty()
+    for k in range(0 if step == steps else step, steps + 1):
+        st.session_state[STEP_KEY] = k
+        with area.container():
+            _show_step(trace, episode, k, steps, suffix=f"play{k}")
+        if k < steps:
+            time.sleep(PLAY_DELAY)
+
+
+def _show_step(trace: AdaptationTrace, episode: Episode, k: int, steps: int, suffix: str) -> None:
+    before, now = trace.query_accuracy[0], trace.query_accuracy[k]
+    columns = st.columns(4)
+    columns[0].metric("inner step", f"{k} of {steps}")
+    columns[1].metric("query accuracy", f"{100 * now:.0f}%", f"{100 * (now - before):+.0f} points since step 0")
+    columns[2].metric("support loss", f"{trace.support_loss[k]:.3f}")
+    columns[3].metric("query loss", f"{trace.query_loss[k]:.3f}")
+    left, right = st.columns(2)
+    left.plotly_chart(inner_loop_curves({"support loss": trace.support_loss, "query loss": trace.query_loss},
+                                        "Loss after each inner step", "cross-entropy", shown_steps=k),
+                      key=f"maml_curves_{suffix}")  # fmt: skip
+    if k == 0:
+        right.info("Step 0 is the meta-learned initialisation itself: nothing has been adapted yet.")
+    else:
+        right.plotly_chart(update_sizes(trace.update_norms[k - 1], f"How far step {k} moved each layer"),
+                           key=f"maml_updates_{suffix}")  # fmt: skip
+    predictions = trace.predictions[k]
+    changed = int((predictions != trace.predictions[k - 1]).sum()) if k else 0
+    st.markdown(f"**Query predictions after step {k}** (true → predicted; {changed} changed at this step)")
+    scale = display_scale(episode.query_x.shape[-1], target=48)
+    captions = [
+        f"{int(y)} → {int(p)} {'✓' if p == y else '✗'}" for y, p in zip(trace.query_y, predictions, strict=True)
+    ]
+    st.image(to_display(episode.query_x, scale), caption=captions)
+
+
+def many_episodes(model: MAML, model_id: tuple, dataset: ClassDataset, split: str, n_shot: int, n_query: int,
+                  seed: int, steps: int) -> None:  # fmt: skip
+    """Per-step query loss on many episodes: how reliable one episode's picture is."""
+    count = st.slider("episodes", 5, 100, 20, step=5, key="maml_many_count")
+    sampler = EpisodeSampler(dataset, split, model.n_way, n_shot, n_query, seed=seed)
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        traces = [model.explain(adapt_episode(sampler.episode(i), model.preprocessing), steps) for i in range(count)]
+        return np.array([t.query_loss for t in traces]), np.array([t.query_accuracy for t in traces])
+
+    with st.spinner(f"Adapting on {count} episodes…"):
+        losses, accuracies = cached((*model_id, "many", split, n_shot, n_query, seed, steps, count), compute)
+    title = f"Query loss over {count} episodes (seed {seed}, episodes 0–{count - 1})"
+    st.plotly_chart(many_episode_curves(losses, title), key="maml_many")
+    mean = accuracies.mean(0)
+    st.caption(
+        f"Mean query accuracy: {100 * mean[0]:.1f}% at the initialisation, "
+        + ", ".join(f"{100 * mean[k]:.1f}% after {k} step{'s' if k > 1 else ''}" for k in range(1, len(mean)))
+    )
+
+
+def comparison(model: MAML, model_id: tuple, raw_episode: Episode, source: str, dataset: ClassDataset,
+               steps: int, episode_key: tuple) -> None:  # fmt: skip
+    """The same inner loop (α, steps) from MAML's initialisation, a random one and a pre-trained network."""
+    alpha = model.inner_lr
+    traces = {"MAML's initialisation": cached((*model_id, "trace", *episode_key, steps),
+                                              lambda: model.explain(adapt_episode(raw_episode, model.preprocessing),
+                                                                    steps))}  # fmt: skip
+
+    def random_start() -> AdaptationTrace:
+        torch.manual_seed(0)
+        fresh = MAML(model.preprocessing, **model.settings).eval()
+        return fresh.explain(adapt_episode(raw_episode, fresh.preprocessing), steps)
+
+    traces["random initialisation"] = cached((*model_id, "random", *episode_key, steps), random_start)
+    pretrained = _pretrained_network(source, dataset)
+    if pretrained is not None:
+        label, network = pretrained
+        traces[f"pre-trained ({label})"] = cached(
+            (*model_id, "pretrained", label, *episode_key, steps),
+            lambda: network.explain(adapt_episode(raw_episode, network.preprocessing), steps, inner_lr=alpha),
+        )
+    loss = {name: trace.query_loss for name, trace in traces.items()}
+    accuracy = {name: trace.query_accuracy for name, trace in traces.items()}
+    left, right = st.columns(2)
+    left.plotly_chart(inner_loop_curves(loss, "Query loss, same episode, same α and steps", "cross-entropy"),
+                      key="maml_compare_loss")  # fmt: skip
+    right.plotly_chart(inner_loop_curves(accuracy, "Query accuracy", "accuracy", y_range=[0, 1.02]),
+                       key="maml_compare_accuracy")  # fmt: skip
+    st.caption(
+        f"Every curve takes the same {steps} step(s) of plain gradient descent at α = {alpha:g} on the same support "
+        "set. The pre-trained network was trained the ordinary way (cross-entropy over all training classes at "
+        "once); for this task its features are kept and its head starts at zero, so it predicts uniformly at step 0."
+    )
+
+
+def _pretrained_network(source: str, dataset: ClassDataset) -> tuple[str, FineTuning] | None:
+    shipped = shipped_checkpoints("finetune")
+    name = next((n for n in shipped if n.endswith(source)), None)
+    if name:
+        loaded = load_shipped(shipped[name])
+        if loaded:
+            return f"shipped {name}", loaded[0]
+    trained = st.session_state.setdefault(PRETRAINED_KEY, {})
+    if dataset.name in trained:
+        return f"trained here on {dataset.name}", trained[dataset.name]
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    epochs = left.number_input("epochs", 0.1, 20.0, 1.0, step=0.5, key="maml_pretrain_epochs")
+    if not right.button(f"Pre-train a network on {dataset.name}'s training classes, to compare with",
+                        key="maml_pretrain"):  # fmt: skip
+        st.info("No shipped pre-trained network for this data set: pre-train one to add it to the comparison.")
+        return None
+    with_roles, roles = assign_roles(dataset)
+    network = FineTuning(
+        fitted_preprocessing(with_roles.split_images(roles.train), not dataset.name.startswith("folder"))
+    )
+    bar = st.progress(0.0, text="pre-training…")
+    try:
+        for record in pretrain(network, with_roles, roles.train, epochs=float(epochs)):
+            if record.step % 5 == 0 or record.step == record.steps:
+                bar.progress(record.step / record.steps,
+                             text=f"batch {record.step} of {record.steps} · loss {record.loss:.2f}")  # fmt: skip
+    except ValueError as error:
+        st.error(f"Cannot pre-train here: {error}.")
+        return None
+    trained[dataset.name] = network
+    return f"trained here on {dataset.name}", network
+
+
+def equations(model: MAML, beta: float | None) -> None:
+    alpha = model.inner_lr
+    meta_sgd = model.inner_lrs is not None
+    st.markdown("**Inner loop** (adaptation to task $\\mathcal{T}_i$, on its support set):")
+    if meta_sgd:
+        rates = torch.cat([r.detach().flatten() for r in model.inner_lrs])
+        st.latex(r"\theta'_i = \theta - \boldsymbol{\alpha} \circ \nabla_\theta " + SUPPORT_LOSS)
+        st.caption(f"Meta-SGD: one learned α per weight; here their mean is {rates.mean():.3f} "
+                   f"(from {rates.min():.3f} to {rates.max():.3f}).")  # fmt: skip
+    else:
+        st.latex(rf"\theta'_i = \theta - {alpha:g}\,\nabla_\theta " + SUPPORT_LOSS)
+    st.markdown("**Outer loop** (meta-update of the initialisation, on the tasks' query sets):")
+    beta_text = f"{beta:g}" if beta else r"\beta"
+    st.latex(rf"\theta \leftarrow \theta - {beta_text}\,\nabla_\theta \sum_{{\mathcal{{T}}_i}} "
+             r"\mathcal{L}^{\text{query}}_{\mathcal{T}_i}(f_{\theta'_i})")  # fmt: skip
+    if model.first_order:
+        st.caption("First-order: the gradient of the query loss at θ′ is used as if θ′ did not depend on θ "
+                   "(no second derivatives), which is much cheaper.")  # fmt: skip
+    st.caption(
+        f"This model: α = {alpha:g}, {model.train_steps} inner step(s) in training and {model.test_steps} at test"
+        + (f", β = {beta:g} (Adam)" if beta else "")
+        + ". BatchNorm always uses the statistics of the batch it "
+        "is given (support or query), in training and evaluation alike, as Finn et al.'s reference code does: "
+        "there are no running averages to carry from one task to the next."
+    )
+
+
+def trained_beta(metadata: dict) -> float | None:
+    training = metadata.get("training", {})
+    return training.get("config", {}).get("learning_rate") or training.get("learning_rate")
+
+
+TRADE_OFFS = """
+**Trade-offs.** MAML assumes nothing about the model but that it is trained by gradient descent, so the
+same idea works for classification, regression (see *MAML regression*) and reinforcement learning. The
+price is at both ends: meta-training back-propagates through the inner steps (second derivatives, memory
+growing with the number of steps; first-order MAML drops them and loses little on Omniglot), and every
+new task costs a few gradient steps where Prototypical Networks need one forward pass. In exchange the
+network really adapts, which helps most when new tasks differ from the training tasks.
+"""

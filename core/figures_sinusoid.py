@@ -1,0 +1,66 @@
+"""Plotly figures for the sinusoid experiment: data in, ``go.Figure`` out; no Streamlit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from core.sinusoid import FineTuneCurve, SineProgress
+
+STEP_COLOURS = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728", "#8c564b", "#e377c2", "#17becf"]
+
+
+def _running_mean(values: Sequence[float], window: int) -> np.ndarray:
+    """Mean of the last ``window`` values at each step (fewer at the start)."""
+    totals = np.cumsum(np.insert(np.asarray(values, dtype=float), 0, 0.0))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (totals[ends] - totals[starts]) / (ends - starts)
+
+
+def sine_training_curves(
+    maml: Sequence[SineProgress], joint: Sequence[SineProgress], inner_steps: int = 1, window: int = 50
+) -> go.Figure:
+    """Query MSE of each training step's tasks, before and after the inner step(s), smoothed over ``window`` steps."""
+    figure = go.Figure()
+    after = f"after {inner_steps} step{'s' if inner_steps > 1 else ''}"
+    for records, name, colour in ((maml, "MAML", "#1f77b4"), (joint, "joint training", "#ff7f0e")):
+        if not records:
+            continue
+        steps = [r.step for r in records]
+        for field, label, dash in (("loss_after", after, "solid"), ("loss_before", "before adapting", "dot")):
+            values = _running_mean([getattr(r, field) for r in records], window)
+            figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=f"{name}, {label}",
+                                        line={"color": colour, "dash": dash}))  # fmt: skip
+    figure.update_layout(
+        title=f"Query MSE during training (mean of the last {window} steps)",
+        xaxis_title="training step", yaxis_title="MSE", yaxis_type="log", height=380,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )  # fmt: skip
+    return figure
+
+
+def fine_tune_figure(curve: FineTuneCurve, support_x: torch.Tensor, support_y: torch.Tensor, title: str) -> go.Figure:
+    """The true wave, the K points, and the prediction after each number of fine-tuning steps."""
+    grid = curve.grid.numpy()
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=grid, y=curve.truth.numpy(), mode="lines", name="true wave",
+                                line={"color": "black", "width": 3}))  # fmt: skip
+    for index, (steps, prediction, mse) in enumerate(zip(curve.steps, curve.predictions, curve.mse)):
+        label = "before adapting" if steps == 0 else f"after {steps} step{'s' if steps > 1 else ''}"
+        figure.add_trace(go.Scatter(
+            x=grid, y=prediction.numpy(), mode="lines", name=f"{label} (MSE {mse:.3f})",
+            line={"color": STEP_COLOURS[index % len(STEP_COLOURS)], "dash": "dot" if steps == 0 else "solid"},
+        ))  # fmt: skip
+    figure.add_trace(go.Scatter(x=support_x.squeeze(1).numpy(), y=support_y.squeeze(1).numpy(), mode="markers",
+                                name=f"the {len(support_x)} points (K)",
+                                marker={"color": "#d62728", "size": 10, "symbol": "triangle-up"}))  # fmt: skip
+    limit = max(2.0, 1.4 * float(curve.truth.abs().max()))
+    figure.update_layout(
+        title=title, xaxis_title="x", yaxis_title="y", yaxis_range=[-limit, limit], height=420,
+        legend={"orientation": "h", "y": -0.2}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )  # fmt: skip
+    return figure

@@ -1,0 +1,86 @@
+"""AppTest of the MAML page: stepping the inner loop, many episodes, other starting points, training here."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from tests.test_pages import colour_classes, open_page
+
+MAML_PAGE = "pages/3_MAML.py"
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart_traces(at: AppTest, key: str) -> list[str]:
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key) or key in c.proto.id)
+    return [trace.get("name", "") for trace in json.loads(chart.proto.spec)["data"]]
+
+
+def maml_with_model(**query: object) -> AppTest:
+    """The page with its default model: the shipped one, or (before make_assets ran) a tiny one trained here."""
+    at = open_page(MAML_PAGE, **query)
+    if at.radio(key="maml_model_source").value == "train now":
+        at.number_input(key="maml_train_episodes").set_value(3).run()
+        at.button(key="maml_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_one_step_play_and_reset_walk_the_inner_loop():
+    at = maml_with_model()
+    assert metrics(at)["inner step"] == "0 of 5"
+    at.button(key="maml_one").click().run()
+    assert metrics(at)["inner step"] == "1 of 5"
+    at.button(key="maml_one").click().run()
+    assert metrics(at)["inner step"] == "2 of 5"
+    at.button(key="maml_play").click().run()
+    assert not at.exception and metrics(at)["inner step"] == "5 of 5"
+    at.button(key="maml_one").click().run()  # past the end stays at the end
+    assert metrics(at)["inner step"] == "5 of 5"
+    at.button(key="maml_reset").click().run()
+    assert metrics(at)["inner step"] == "0 of 5"
+    captions = [caption for image in at.image for caption in image.captions]
+    assert sum("→" in caption for caption in captions) == 25  # each query: true → predicted
+
+
+def test_many_episodes_and_the_comparison_of_starting_points():
+    at = maml_with_model()
+    names = {t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
+    assert "mean of 20 episodes" in names and "mean ± 1 std" in names
+    assert {"MAML's initialisation", "random initialisation"} <= names
+    at.slider(key="maml_many_count").set_value(5).run()
+    names = {t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
+    assert "mean of 5 episodes" in names
+    assert len(at.latex) >= 2  # the inner and the outer update
+    assert any("BatchNorm always uses the statistics of the batch" in c.value for c in at.caption)
+
+
+def test_a_model_of_another_n_way_is_explained_and_one_click_fixes_it():
+    at = maml_with_model(n_way=7)
+    assert any("classifies 5-way episodes" in w.value for w in at.warning), [w.value for w in at.warning]
+    at.button(key="maml_fix_n_way").click().run()
+    assert not at.exception and at.number_input(key="n_way").value == 5
+    assert metrics(at)["inner step"] == "0 of 5"
+
+
+def test_training_here_with_maml_settings_and_a_pretrained_comparison(tmp_path):
+    at = open_page(MAML_PAGE, dataset="folder", folder=str(colour_classes(tmp_path)), n_way=3, n_query=2)
+    at.radio(key="maml_model_source").set_value("train now").run()
+    for key, value in (("maml_train_episodes", 4), ("maml_train_n_way", 3), ("maml_meta_batch", 2),
+                       ("maml_test_steps", 2)):  # fmt: skip
+        at.number_input(key=key).set_value(value).run()
+    at.toggle(key="maml_first_order").set_value(True).run()
+    at.button(key="maml_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="maml_model_source").value == "trained in this session"
+    assert "4 episodes" in at.selectbox(key="maml_session_model").value
+    assert metrics(at)["inner step"] == "0 of 5"
+    assert any("First-order" in c.value for c in at.caption)
+    at.button(key="maml_pretrain").click().run()  # no shipped pre-trained network for a folder
+    assert not at.exception, [e.value for e in at.exception]
+    names = {t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
+    assert any(name.startswith("pre-trained (trained here") for name in names)

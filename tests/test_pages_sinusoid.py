@@ -1,0 +1,76 @@
+"""AppTest: the MAML regression page trains both networks and compares them on a new task."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/4_MAML_regression.py"
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def plotly_titles(at: AppTest) -> list[str]:
+    return [json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "") for chart in at.get("plotly_chart")]
+
+
+def trained_page() -> AppTest:
+    at = open_page()
+    at.number_input(key="sine_steps").set_value(60).run()
+    at.button(key="sine_train").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_asks_to_meta_train_before_anything_is_trained():
+    at = open_page()
+    assert any("Meta-train" in info.value for info in at.info)
+    assert not at.get("plotly_chart") and not at.metric
+
+
+def test_meta_training_in_the_page_shows_the_comparison():
+    at = trained_page()
+    assert "Finished after 60 of 60 steps" in at.success[0].value
+    titles = plotly_titles(at)
+    assert any(t.startswith("Query MSE during training") for t in titles)
+    assert any(t.startswith("MAML") for t in titles) and any(t.startswith("joint training") for t in titles)
+    table = at.dataframe[0].value
+    assert list(table["steps"]) == [0, 1, 10] and list(table.columns) == ["steps", "MAML MSE", "joint training MSE"]
+    assert [m.label for m in at.metric] == ["MAML, MSE after 1 step", "joint training, MSE after 1 step"]
+    assert "Over 50 new tasks" in at.caption[0].value
+
+    at.button(key="sine_new_task").click().run()  # a rerun does not retrain: the same run is kept
+    assert not at.exception and "Finished after 60 of 60 steps" in at.success[0].value
+    at.radio(key="sine_n_shot").set_value(5).run()
+    at.slider(key="sine_amplitude").set_value(0.5).run()
+    at.slider(key="sine_phase").set_value(3.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("trained with K = 10" in info.value for info in at.info)
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert any(trace["name"] == "the 5 points (K)" for trace in spec["data"])
+
+
+def test_no_step_count_chosen_is_explained():
+    at = trained_page()
+    at.multiselect(key="sine_fine_tune_steps").set_value([]).run()
+    assert not at.exception and any("at least one number" in info.value for info in at.info)
+
+
+def test_an_interrupted_run_is_kept_as_stopped():
+    at = trained_page()
+    run = at.session_state["sine_run"]
+    del run["maml_records"][40:], run["joint_records"][40:], run["held_out"]
+    run["finished"] = False  # what a Stop click leaves behind: the loop never reached its end
+    at.session_state["sine_run"] = run
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Stopped after 40 of 60 steps" in at.success[0].value
+    assert at.dataframe[0].value.shape == (3, 3)
