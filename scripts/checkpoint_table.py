@@ -37,7 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algorithm", default=None, help="only this algorithm's checkpoints")
     args = parser.parse_args()
-    print("| checkpoint | model | data | steps (best at), training time | 5-way 1-shot | 5-way 5-shot | test episodes |")
+    print("| checkpoint | model | data | steps (best at), time | 5-way 1-shot | 5-way 5-shot | test episodes |")
     print("|---|---|---|---|---:|---:|---:|")
     for path in sorted(ASSETS.glob("*.json")):
         record = json.loads(path.read_text())
