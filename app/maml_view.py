@@ -83,7 +83,8 @@ def _show_step(trace: AdaptationTrace, episode: Episode, k: int, steps: int, suf
     before, now = trace.query_accuracy[0], trace.query_accuracy[k]
     columns = st.columns(4)
     columns[0].metric("inner step", f"{k} of {steps}")
-    columns[1].metric("query accuracy", f"{100 * now:.0f}%", f"{100 * (now - before):+.0f} points since step 0")
+    change = f"{100 * (now - before):+.0f} points since step 0" if k else None
+    columns[1].metric("query accuracy", f"{100 * now:.0f}%", change)
     columns[2].metric("support loss", f"{trace.support_loss[k]:.3f}")
     columns[3].metric("query loss", f"{trace.query_loss[k]:.3f}")
     left, right = st.columns(2)

@@ -6,14 +6,16 @@ import torch
 from torch import nn
 
 
-def conv_block(in_channels: int, out_channels: int, pool: bool = True, running_stats: bool = True) -> nn.Sequential:
+def conv_block(
+    in_channels: int, out_channels: int, pool: bool = True, running_stats: bool = True, padding: int = 1
+) -> nn.Sequential:
     """3x3 convolution, BatchNorm, ReLU and (optionally) 2x2 max-pooling.
 
     ``running_stats=False`` makes BatchNorm always use the current batch's statistics,
     in training and evaluation alike (as MAML's reference implementation does).
     """
     layers: list[nn.Module] = [
-        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
+        nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=padding),
         nn.BatchNorm2d(out_channels, track_running_stats=running_stats),
         nn.ReLU(),
     ]

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="euclidean",
         help="Prototypical Networks: distance to the prototypes (the paper: euclidean)",
     )
+    train_parser.add_argument(
+        "--relation-loss",
+        choices=["mse", "cross_entropy"],
+        default="mse",
+        help="Relation Networks: loss on the relation scores (the paper: mse against one-hot)",
+    )
     maml = train_parser.add_argument_group("MAML")
     maml.add_argument("--inner-lr", type=float, default=0.4, help="inner-loop learning rate alpha")
     maml.add_argument("--train-steps", type=int, default=1, help="inner steps in meta-training")
@@ -227,6 +233,8 @@ def _settings(args: argparse.Namespace) -> dict:
                 "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd}  # fmt: skip
     if args.algorithm == "finetune":
         return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
+    if args.algorithm == "relationnet":
+        return {"loss": args.relation_loss}
     return {"distance": args.distance}
 
 

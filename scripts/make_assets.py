@@ -24,6 +24,10 @@ MAML = ["--algorithm", "maml", "--n-way", "5", "--n-shot", "1", "--n-query", "5"
         "--train-steps", "1", "--test-steps", "3", "--lr-decay-every", "100000", "--val-episodes", "100"]  # fmt: skip
 # The fine-tuning baseline MAML's page compares with: ordinary training on all training classes.
 FINETUNE = ["--algorithm", "finetune", "--inner-lr", "0.4", "--test-steps", "5", "--epochs", "8"]
+# Relation Networks: 5-way 1-shot with 19 queries per class, as the paper's Omniglot setting
+# (summed class features change scale with the shot, so a model is best at the shot it trained on).
+RELATION = ["--algorithm", "relationnet", "--n-way", "5", "--n-shot", "1", "--n-query", "19", "--episodes", "3000",
+            "--validate-every", "500", "--lr-decay-every", "100000"]  # fmt: skip
 GLYPHS, OMNIGLOT = ["--dataset", "glyphs"], ["--dataset", "omniglot", "--split-scheme", "lake"]
 MODELS = {
     "protonet-glyphs": [*PROTONET, *GLYPHS, "--episodes", "800"],
@@ -36,6 +40,8 @@ MODELS = {
                         "--validate-every", "200"],
     "finetune-glyphs": [*FINETUNE, *GLYPHS],
     "finetune-omniglot": [*FINETUNE, *OMNIGLOT],
+    "relationnet-glyphs": [*RELATION, *GLYPHS],
+    "relationnet-omniglot": [*RELATION, *OMNIGLOT],
 }  # fmt: skip
 
 

@@ -74,3 +74,11 @@ def test_maml_trains_from_the_cli_with_its_own_flags(tmp_path):
     assert record["settings"] == {"n_way": 5, "hidden": 64, "inner_lr": 0.1, "train_steps": 2, "test_steps": 3,
                                   "first_order": True, "meta_sgd": False}  # fmt: skip
     assert set(record["test_accuracy"]) == {"5-way 1-shot"}
+
+
+def test_relation_networks_train_from_the_cli_with_their_loss(tmp_path):
+    out = tmp_path / "relation"
+    flags = ["--algorithm", "relationnet", "--relation-loss", "cross_entropy", "--episodes", "4", "--test-shots", "1"]
+    assert main(["train", *SMALL_RUN, *flags, "--out", str(out)]) == 0
+    record = read_metadata(out)
+    assert record["algorithm"] == "relationnet" and record["settings"]["loss"] == "cross_entropy"

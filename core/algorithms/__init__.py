@@ -4,12 +4,27 @@ from core.algorithms.base import FewShotAlgorithm
 from core.algorithms.finetune import FineTuning
 from core.algorithms.maml import MAML
 from core.algorithms.protonet import PrototypicalNetworks
+from core.algorithms.relationnet import RelationNetworks
 
 ALGORITHMS: dict[str, type[FewShotAlgorithm]] = {
     PrototypicalNetworks.name: PrototypicalNetworks,
     MAML.name: MAML,
     FineTuning.name: FineTuning,
+    RelationNetworks.name: RelationNetworks,
 }
-DISPLAY_NAMES = {"protonet": "Prototypical Networks", "maml": "MAML", "finetune": "pre-trained + fine-tuned"}
+DISPLAY_NAMES = {
+    "protonet": "Prototypical Networks",
+    "maml": "MAML",
+    "finetune": "pre-trained + fine-tuned",
+    "relationnet": "Relation Networks",
+}
 
-__all__ = ["ALGORITHMS", "DISPLAY_NAMES", "MAML", "FewShotAlgorithm", "FineTuning", "PrototypicalNetworks"]
+__all__ = [
+    "ALGORITHMS",
+    "DISPLAY_NAMES",
+    "MAML",
+    "FewShotAlgorithm",
+    "FineTuning",
+    "PrototypicalNetworks",
+    "RelationNetworks",
+]

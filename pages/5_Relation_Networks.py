@@ -1,0 +1,50 @@
+"""Relation Networks: a learned comparison, read off a heat map of relation scores."""
+
+import streamlit as st
+
+from app import relation_view
+from app.datasets import dataset_controls, load_or_explain
+from app.episode_controls import episode_controls, sample_or_explain
+from app.model_picker import model_picker
+from app.page import page_setup
+from app.training_panel import TrainingDefaults
+from core.algorithms import RelationNetworks
+from core.preprocessing import adapt_episode
+
+page_setup("Relation Networks")
+st.title("Relation Networks")
+st.markdown(
+    "Sung et al. (2018): instead of a fixed distance, a small network **learns to compare**. It scores every "
+    "(class, query) pair from 0 to 1; the query goes to the class with the highest score."
+)
+
+spec = dataset_controls()
+dataset = load_or_explain(spec)
+if dataset is None:
+    st.stop()
+choice = episode_controls(spec, dataset, n_query_default=3)
+loss = st.sidebar.radio("loss (for models trained here)", ["mse", "cross_entropy"], key="relation_loss",
+                        help="the paper: mean squared error against the one-hot match matrix")  # fmt: skip
+model = model_picker("relation", "relationnet", spec, dataset,
+                     lambda preprocessing, **_: RelationNetworks(preprocessing, loss=loss),
+                     defaults=TrainingDefaults(episodes=200, n_way=5, n_shot=1))  # fmt: skip
+raw_episode = sample_or_explain(dataset, choice)
+if model is None or raw_episode is None:
+    st.stop()
+
+episode = adapt_episode(raw_episode, model.algorithm.preprocessing)
+trace = model.algorithm.explain(episode)
+correct = int((trace.predictions == trace.query_y).sum())
+st.metric("Accuracy on this episode's queries", f"{100 * trace.accuracy:.1f}%",
+          help=f"{correct} of {len(trace.query_y)} queries; model: {model.label}")  # fmt: skip
+relation_view.show_heatmap(trace, episode)
+query = relation_view.pick_query(trace)
+relation_view.show_query(trace, episode, raw_episode, spec.source, query)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("The network, with this episode's shapes")
+    relation_view.show_architecture(trace)
+with right:
+    st.subheader("The score, with this episode's numbers")
+    relation_view.show_formula(trace, query)
+st.markdown(relation_view.STEPS)

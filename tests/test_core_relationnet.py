@@ -1,0 +1,81 @@
+import pytest
+import torch
+from torch.nn import functional as F
+
+from core.algorithms import RelationNetworks
+from core.algorithms.relationnet import class_features, relation_mse, relation_pairs
+from core.baselines import pixel_nearest_neighbour_predict
+from core.episodes import EpisodeSampler
+from core.evaluation import evaluate, evaluate_predictor
+from core.preprocessing import Preprocessing, fitted_preprocessing
+from core.training import TrainConfig, train
+
+
+@pytest.mark.parametrize(("channels", "size"), [(1, 28), (3, 28), (1, 84), (3, 84)])
+def test_scores_lie_in_0_1_with_one_per_query_and_class(channels, size):
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(image_size=size, channels=channels), hidden=8).eval()
+    support_x, query_x = torch.randn(6, channels, size, size), torch.randn(4, channels, size, size)
+    support_y = torch.tensor([0, 0, 1, 1, 2, 2])
+    logits = model(support_x, support_y, query_x)
+    assert logits.shape == (4, 3)
+    scores = torch.sigmoid(logits)
+    assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_class_features_sum_the_shots_and_pairs_match_a_direct_computation():
+    torch.manual_seed(0)
+    features, labels = torch.randn(6, 4, 2, 2), torch.tensor([1, 0, 1, 2, 0, 2])
+    summed = class_features(features, labels, 3)
+    for k in range(3):
+        torch.testing.assert_close(summed[k], features[labels == k].sum(0))
+    queries = torch.randn(5, 4, 2, 2)
+    pairs = relation_pairs(queries, summed)
+    assert pairs.shape == (15, 8, 2, 2)
+    q, k = 3, 2
+    torch.testing.assert_close(pairs[q * 3 + k], torch.cat([summed[k], queries[q]]))
+
+
+def test_mse_is_minimised_by_the_true_one_hot_matrix():
+    query_y = torch.tensor([0, 2, 1, 1])
+    truth = F.one_hot(query_y, 3).float()
+    assert relation_mse(truth, query_y).item() == 0
+    torch.manual_seed(0)
+    for _ in range(20):
+        assert relation_mse(torch.rand(4, 3), query_y) > 0
+    nearly = truth.clone().requires_grad_()
+    relation_mse(nearly, query_y).backward()
+    assert nearly.grad.abs().sum() == 0  # a minimum: no gradient at the true matrix
+
+
+def test_cross_entropy_is_an_option_and_bad_losses_are_refused():
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8, loss="cross_entropy")
+    logits, labels = torch.randn(4, 3), torch.tensor([0, 1, 2, 0])
+    torch.testing.assert_close(model.loss(logits, labels), F.cross_entropy(logits, labels))
+    with pytest.raises(ValueError, match="loss must be one of mse, cross_entropy"):
+        RelationNetworks(Preprocessing(), loss="hinge")
+
+
+def test_explain_returns_the_score_matrix_embeddings_and_shapes(small_glyphs):
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8).eval()
+    episode = EpisodeSampler(small_glyphs, "evaluation", 4, 2, 3, seed=0).episode(0)
+    trace = model.explain(episode)
+    assert trace.scores.shape == (12, 4) and trace.class_features.shape == (4, 8, 5, 5)
+    assert trace.support_embeddings.shape == (8, 200) and trace.query_embeddings.shape == (12, 200)
+    assert trace.shapes["embedding"] == (8, 5, 5) and trace.shapes["pair (class ⊕ query)"] == (16, 5, 5)
+    assert trace.shapes["after relation convs"] == (8, 1, 1)
+    torch.testing.assert_close(trace.predictions, model.predict_episode(episode).cpu())
+
+
+def test_a_short_training_run_on_glyphs_beats_pixel_nearest_neighbour(small_glyphs):
+    torch.manual_seed(0)
+    model = RelationNetworks(fitted_preprocessing(small_glyphs.split_images("background"), bright_on_dark=True))
+    sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 5, seed=0)
+    for _ in train(model, sampler, TrainConfig(episodes=150, validate_every=0)):
+        pass
+    test = EpisodeSampler(small_glyphs, "evaluation", 5, 1, 5, seed=1)
+    learned = evaluate(model, test, 100)
+    pixels = evaluate_predictor(pixel_nearest_neighbour_predict, test, 100)
+    assert learned.mean > pixels.mean + 0.1, (learned.mean, pixels.mean)
