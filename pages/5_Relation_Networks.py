@@ -32,6 +32,13 @@ raw_episode = sample_or_explain(dataset, choice)
 if model is None or raw_episode is None:
     st.stop()
 
+trained_shot = model.metadata.get("training", {}).get("n_shot")
+if trained_shot and trained_shot != choice.n_shot:
+    st.caption(
+        f"This model was trained on {trained_shot}-shot episodes. Class features are *sums* over the shots (as in "
+        f"the paper), so with {choice.n_shot} shots they are {choice.n_shot / trained_shot:g}× the size it was "
+        "trained on; the paper trains one model per shot for this reason."
+    )
 episode = adapt_episode(raw_episode, model.algorithm.preprocessing)
 trace = model.algorithm.explain(episode)
 correct = int((trace.predictions == trace.query_y).sum())
