@@ -2,6 +2,7 @@
 
 from core.algorithms.base import FewShotAlgorithm
 from core.algorithms.finetune import FineTuning
+from core.algorithms.imagenet_prototypes import ImageNetPrototypes
 from core.algorithms.maml import MAML
 from core.algorithms.protonet import PrototypicalNetworks
 from core.algorithms.relationnet import RelationNetworks
@@ -11,12 +12,14 @@ ALGORITHMS: dict[str, type[FewShotAlgorithm]] = {
     MAML.name: MAML,
     FineTuning.name: FineTuning,
     RelationNetworks.name: RelationNetworks,
+    ImageNetPrototypes.name: ImageNetPrototypes,
 }
 DISPLAY_NAMES = {
     "protonet": "Prototypical Networks",
     "maml": "MAML",
     "finetune": "pre-trained + fine-tuned",
     "relationnet": "Relation Networks",
+    "imagenet": "ImageNet ResNet-18 + prototypes",
 }
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "MAML",
     "FewShotAlgorithm",
     "FineTuning",
+    "ImageNetPrototypes",
     "PrototypicalNetworks",
     "RelationNetworks",
 ]

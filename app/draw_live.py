@@ -1,0 +1,62 @@
+"""Draw mode for live demos: one canvas per class, then a query canvas classified after every stroke."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app.your_images import CANVAS, LIMITS
+from core.algorithms import FewShotAlgorithm
+from core.figures_relation import score_bars
+from core.user_classify import classify
+from core.user_images import ClassSet, NamedImage, UserClass, UserImageError, decode_image
+
+
+def _drawn(result) -> bytes | None:
+    """The canvas as PNG bytes, or None while nothing is drawn on it."""
+    if result is None or not result.json_data or not result.json_data.get("objects"):
+        return None
+    return result.image_bytes
+
+
+def draw_live(algorithm: FewShotAlgorithm) -> None:
+    n_way = int(st.number_input("classes", 2, 10, 3, key="draw_n_way"))
+    st.caption("Draw one example of each class, then draw on the query canvas: the prediction updates after every "
+               "stroke. Use the canvas toolbar to undo or clear.")  # fmt: skip
+    columns = st.columns(min(n_way, 5))
+    classes = []
+    for k in range(n_way):
+        column = columns[k % len(columns)]
+        with column:
+            result = st_canvas(key=f"draw_class_{k}", **{**CANVAS, "height": 160, "width": 160})
+        classes.append((f"class {k}", _drawn(result)))
+    missing = [name for name, data in classes if data is None]
+    st.markdown("**Query**")
+    left, right = st.columns([1, 2])
+    with left:
+        query = _drawn(st_canvas(key="draw_query", **CANVAS))
+    if missing:
+        right.info(f"Draw an example for {', '.join(missing)} first.")
+        return
+    if query is None:
+        right.info("Now draw a query on the left.")
+        return
+    try:
+        class_set = ClassSet(
+            [UserClass(name, [NamedImage(f"{name}.png", decode_image(f"{name}.png", data, LIMITS).image)])
+             for name, data in classes],
+            [NamedImage("query.png", decode_image("query.png", query, LIMITS).image)],
+        )  # fmt: skip
+        start = time.perf_counter()
+        result = classify(class_set, algorithm)
+        milliseconds = 1000 * (time.perf_counter() - start)
+    except (UserImageError, ValueError) as error:
+        right.error(f"{error}")
+        return
+    predicted = int(result.predictions[0])
+    right.metric("prediction", f"class {predicted}", help=f"classified in {milliseconds:.0f} ms")
+    right.plotly_chart(score_bars(result.probabilities[0].numpy(), predicted, "probability of each class",
+                                  "probability", [0, 1]), key="draw_bars")  # fmt: skip
+    right.caption(f"Classified in {milliseconds:.0f} ms.")

@@ -1,0 +1,154 @@
+"""The class set a person builds in the page: adding images from uploads, the camera and a canvas."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from core.user_images import (
+    ClassSet,
+    ClassSetError,
+    ImageLimits,
+    NamedImage,
+    UserClass,
+    UserImageError,
+    decode_image,
+    load_class_set,
+    save_class_set,
+)
+
+SET_KEY, NOTES_KEY, NONCE_KEY = "your_set", "your_notes", "your_nonce"
+LIMITS = ImageLimits()
+CANVAS = {"stroke_width": 14, "stroke_color": "#000000", "background_color": "#ffffff", "height": 220,
+          "width": 220, "drawing_mode": "freedraw", "return_image_data": True}  # fmt: skip
+
+
+def class_set() -> ClassSet:
+    """This session's class set (each browser session has its own)."""
+    return st.session_state.setdefault(SET_KEY, ClassSet())
+
+
+def _nonce(slot: str) -> int:
+    """A counter per input slot: bumping it gives the uploader a new key, which empties it."""
+    return st.session_state.setdefault(NONCE_KEY, {}).get(slot, 0)
+
+
+def _bump(slot: str) -> None:
+    nonces = st.session_state.setdefault(NONCE_KEY, {})
+    nonces[slot] = nonces.get(slot, 0) + 1
+
+
+def _note(text: str, kind: str = "warning") -> None:
+    st.session_state.setdefault(NOTES_KEY, []).append((kind, text))
+
+
+def show_notes() -> None:
+    """Messages from the last additions (shown once, after the rerun that added the images)."""
+    for kind, text in st.session_state.pop(NOTES_KEY, []):
+        getattr(st, kind)(text)
+
+
+def _add(target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int, where: str) -> None:
+    """Decode and append; each bad file gets its own message and nothing else is lost."""
+    added = 0
+    for name, data in files:
+        if len(target) >= capacity:
+            _note(f"{where} is full ({capacity} images at most); {name} and any later files were not added.")
+            break
+        try:
+            decoded = decode_image(name, data, LIMITS)
+        except UserImageError as error:
+            _note(str(error), "error")
+            continue
+        target.append(NamedImage(name, decoded.image))
+        added += 1
+        if decoded.note:
+            _note(decoded.note, "info")
+    if added:
+        _note(f"Added {added} image{'s' if added > 1 else ''} to {where}.", "success")
+
+
+def image_inputs(slot: str, target: list[NamedImage], capacity: int, where: str) -> None:
+    """Upload several files, take a photo or draw: whatever arrives is added to ``target``."""
+    upload, camera, draw = st.tabs(["Upload", "Camera", "Draw"])
+    nonce = _nonce(slot)
+    files = upload.file_uploader(f"Images for {where}", accept_multiple_files=True, key=f"{slot}_upload_{nonce}",
+                                 label_visibility="collapsed")  # fmt: skip
+    if files:
+        _add(target, [(f.name, f.getvalue()) for f in files], capacity, where)
+        _bump(slot)
+        st.rerun()
+    if camera.toggle("Use the camera", key=f"{slot}_camera_on_{nonce}"):
+        photo = camera.camera_input(f"Photo for {where}", key=f"{slot}_camera_{nonce}")
+        if photo is not None:
+            _add(target, [(f"photo-{len(target) + 1}.jpg", photo.getvalue())], capacity, where)
+            _bump(slot)
+            st.rerun()
+    with draw:
+        drawing = st_canvas(key=f"{slot}_canvas_{nonce}", **CANVAS)
+        if st.button("Add this drawing", key=f"{slot}_add_drawing_{nonce}", icon=":material/add:"):
+            if not drawing.json_data or not drawing.json_data.get("objects"):
+                _note(f"The canvas for {where} is empty: draw something first.")
+            else:
+                _add(target, [(f"drawing-{len(target) + 1}.png", drawing.image_bytes)], capacity, where)
+            _bump(slot)
+            st.rerun()
+
+
+def thumbnails(images: list[NamedImage], slot: str) -> None:
+    """The images with a remove button each."""
+    if not images:
+        st.caption("No images yet.")
+        return
+    columns = st.columns(8)
+    for index, item in enumerate(images):
+        column = columns[index % 8]
+        column.image(item.image, caption=item.name[:18], width=72)
+        if column.button("", icon=":material/close:", key=f"{slot}_remove_{index}", help=f"remove {item.name}"):
+            images.pop(index)
+            st.rerun()
+
+
+def class_editor(index: int, user_class: UserClass, classes: list[UserClass]) -> None:
+    title = user_class.name or "(unnamed)"
+    with st.expander(f"Class {index}: {title} · {len(user_class.images)} images", expanded=not user_class.images):
+        name_col, remove_col = st.columns([4, 1], vertical_alignment="bottom")
+        user_class.name = name_col.text_input("name", user_class.name, key=f"your_class_name_{index}_{id(user_class)}")
+        if remove_col.button("Remove class", key=f"your_remove_class_{index}", icon=":material/delete:"):
+            classes.pop(index)
+            st.rerun()
+        thumbnails(user_class.images, f"your_class_{index}")
+        image_inputs(f"your_class_{index}", user_class.images, LIMITS.max_images_per_class, f"class “{title}”")
+
+
+def add_class_form(classes: list[UserClass]) -> None:
+    with st.form("your_new_class", clear_on_submit=True, border=False):
+        name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
+        name = name_col.text_input("New class name", placeholder="e.g. cat, lesion type A, my signature")
+        if button_col.form_submit_button("Add class", icon=":material/add:"):
+            if len(classes) >= LIMITS.max_classes:
+                _note(f"At most {LIMITS.max_classes} classes; remove one to add another.")
+            else:
+                classes.append(UserClass(name.strip()))
+            st.rerun()
+
+
+def save_and_load(current: ClassSet) -> None:
+    left, right = st.columns(2)
+    if current.classes:
+        left.download_button("Save the class set (zip)", data=save_class_set(current), file_name="class-set.zip",
+                             mime="application/zip", icon=":material/download:", key="your_save")  # fmt: skip
+    upload = right.file_uploader("Load a saved class set", type=["zip"], key=f"your_load_{_nonce('load')}")
+    if upload is not None:
+        try:
+            loaded = load_class_set(upload.getvalue(), LIMITS)
+        except ClassSetError as error:
+            _note(f"{upload.name}: {error}", "error")
+        else:
+            st.session_state[SET_KEY] = loaded
+            for note in loaded.notes:
+                _note(note)
+            _note(f"Loaded {len(loaded.classes)} classes and {len(loaded.queries)} queries from {upload.name}.",
+                  "success")  # fmt: skip
+        _bump("load")
+        st.rerun()

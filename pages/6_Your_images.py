@@ -1,0 +1,56 @@
+"""Your images: classes you upload, photograph or draw, classified by any of the models."""
+
+import streamlit as st
+
+from app import your_images, your_results
+from app.draw_live import draw_live
+from app.page import page_setup
+from core.user_classify import classify
+from core.user_images import check_class_set
+
+page_setup("Your images")
+st.title("Your images")
+st.markdown(
+    "Make a few classes from your own pictures (a few scans of each lesion type, photos of each product, symbols "
+    "drawn on the spot), add query images, and see how a few-shot model classifies them."
+)
+mode = st.segmented_control("Mode", ["Your classes", "Draw live"], default="Your classes", key="your_mode")
+picked = your_results.pick_model("your")
+if picked is None:
+    st.stop()
+label, algorithm = picked
+if mode == "Draw live":
+    draw_live(algorithm)
+    st.stop()
+
+your_images.show_notes()
+current = your_images.class_set()
+st.subheader("Classes")
+for index, user_class in enumerate(current.classes):
+    your_images.class_editor(index, user_class, current.classes)
+your_images.add_class_form(current.classes)
+st.subheader("Queries")
+your_images.thumbnails(current.queries, "your_queries")
+your_images.image_inputs("your_queries", current.queries, your_images.LIMITS.max_query_images, "the queries")
+your_images.save_and_load(current)
+
+if not current.classes:
+    st.info("Start by adding a class: give it a name, then add its images by uploading, with the camera or by drawing.")
+    st.stop()
+problems = check_class_set(current, your_images.LIMITS)
+if problems:
+    for problem in problems:
+        st.warning(problem)
+    st.stop()
+if not current.queries:
+    st.info("Add query images to classify them.")
+    st.stop()
+st.subheader(f"Predictions of {label}")
+try:
+    result = classify(current, algorithm)
+except ValueError as error:
+    st.error(f"{error}.")
+    st.stop()
+your_results.show_predictions(result, [item.name for item in current.queries])
+your_results.show_model_view(result)
+your_results.show_trace(result, algorithm)

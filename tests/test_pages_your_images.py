@@ -1,0 +1,139 @@
+"""AppTest of "Your images": classes from uploads, bad files, the class-set zip, MAML's limits, draw mode."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.datasets import GlyphsConfig, load_glyphs
+from core.user_images import ClassSet, NamedImage, UserClass, save_class_set
+from tests.test_pages import open_page
+
+PAGE = "pages/6_Your_images.py"
+
+
+@pytest.fixture(scope="module")
+def glyph_pngs() -> list[list[bytes]]:
+    """Three unseen glyph characters, four drawings each, as ink-on-paper PNGs (as a person would scan them)."""
+    glyphs = load_glyphs(GlyphsConfig())
+    classes = glyphs.classes_in("evaluation")[[0, 40, 80]]
+    pngs = []
+    for c in classes:
+        drawings = []
+        for image in glyphs.class_images(int(c))[:4]:
+            paper = Image.fromarray(255 - image[0].numpy()).resize((112, 112))
+            buffer = io.BytesIO()
+            paper.save(buffer, format="PNG")
+            drawings.append(buffer.getvalue())
+        pngs.append(drawings)
+    return pngs
+
+
+def uploader(at: AppTest, slot: str):
+    return next(u for u in at.get("file_uploader") if u.key and u.key.startswith(f"{slot}_upload_"))
+
+
+def test_three_classes_and_their_queries_are_classified_correctly(glyph_pngs):
+    at = open_page(PAGE)
+    assert any("Start by adding a class" in i.value for i in at.info)
+    for k, name in enumerate(("alpha", "beta", "gamma")):
+        at.get("text_input")[-1].set_value(name)
+        next(b for b in at.get("form_submit_button")).click().run()
+        files = [(f"{name}-{i}.png", data, "image/png") for i, data in enumerate(glyph_pngs[k][:3])]
+        uploader(at, f"your_class_{k}").set_value(files).run()
+        assert not at.exception, [e.value for e in at.exception]
+    queries = [(f"query-{k}.png", glyph_pngs[k][3], "image/png") for k in range(3)]
+    uploader(at, "your_queries").set_value(queries).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table.index) == ["query-0.png", "query-1.png", "query-2.png"]
+    assert list(table["predicted"]) == ["alpha", "beta", "gamma"]
+    assert np.allclose(table[["alpha", "beta", "gamma"]].sum(axis=1), 1, atol=1e-4)
+    assert any(b.proto.label == "Download the predictions (CSV)" for b in at.get("download_button"))
+
+
+def test_every_bad_file_gets_its_message_and_the_good_ones_stay(glyph_pngs):
+    at = open_page(PAGE)
+    at.get("text_input")[-1].set_value("mixed")
+    next(b for b in at.get("form_submit_button")).click().run()
+    gif = io.BytesIO()
+    frames = [Image.new("RGB", (30, 30), c) for c in ("red", "blue")]
+    frames[0].save(gif, format="GIF", save_all=True, append_images=frames[1:])
+    files = [
+        ("good.png", glyph_pngs[0][0], "image/png"),
+        ("empty.png", b"", "image/png"),
+        ("notes.png", b"this is text, not a picture", "image/png"),
+        ("cut.png", glyph_pngs[0][1][:60], "image/png"),
+        ("dot.png", _png(Image.new("L", (1, 1))), "image/png"),
+        ("moving.gif", gif.getvalue(), "image/gif"),
+    ]
+    uploader(at, "your_class_0").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(e.value for e in at.error)
+    for name in ("empty.png", "notes.png", "cut.png", "dot.png"):
+        assert name in errors, (name, errors)
+    assert "first of its 2 frames" in " ".join(i.value for i in at.info)
+    assert any("Added 2 images" in s.value for s in at.success)
+    assert "Class 0: mixed · 2 images" in [e.label for e in at.expander]
+    assert [w.value for w in at.warning] == ["Only one class (mixed); add at least one more to classify."]
+
+
+def test_duplicate_names_are_reported_and_a_saved_set_loads_back(glyph_pngs):
+    image = Image.open(io.BytesIO(glyph_pngs[0][0]))
+    saved = ClassSet([UserClass("cat", [NamedImage("a.png", image)]), UserClass("Cat ", [NamedImage("b.png", image)])],
+                     [NamedImage("q.png", image)])  # fmt: skip
+    at = open_page(PAGE)
+    loader = next(u for u in at.get("file_uploader") if u.key and u.key.startswith("your_load_"))
+    loader.set_value(("set.zip", save_class_set(saved), "application/zip")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Loaded 2 classes and 1 queries" in s.value for s in at.success)
+    assert any("cat" in w.value.lower() and "same name" in w.value.lower() for w in at.warning), [
+        w.value for w in at.warning
+    ]
+    loader = next(u for u in at.get("file_uploader") if u.key and u.key.startswith("your_load_"))
+    loader.set_value(("other.zip", _zip_without_manifest(), "application/zip")).run()
+    assert not at.exception and any("other.zip" in e.value for e in at.error)
+    assert [e.label for e in at.expander][:2] == ["Class 0: cat · 1 images", "Class 1: Cat  · 1 images"]
+
+
+def test_a_maml_model_of_another_class_count_says_what_to_do(glyph_pngs):
+    image = Image.open(io.BytesIO(glyph_pngs[0][0]))
+    at = open_page(PAGE)
+    at.session_state["your_set"] = ClassSet(
+        [UserClass(n, [NamedImage(f"{n}.png", image)]) for n in ("a", "b", "c")], [NamedImage("q.png", image)]
+    )
+    at.selectbox(key="your_model").set_value("MAML · shipped maml-glyphs").run()
+    assert not at.exception
+    assert any("classifies exactly 5 classes and the set has 3" in e.value for e in at.error)
+
+
+def test_draw_mode_classifies_the_query_drawing(glyph_pngs, monkeypatch):
+    at = open_page(PAGE)
+    import app.draw_live
+
+    drawings = {f"draw_class_{k}": glyph_pngs[k][0] for k in range(3)} | {"draw_query": glyph_pngs[1][3]}
+    monkeypatch.setattr(app.draw_live, "st_canvas", lambda key, **_: SimpleNamespace(
+        json_data={"objects": [{"type": "path"}]}, image_bytes=drawings[key]))  # fmt: skip
+    at.segmented_control(key="your_mode").set_value("Draw live").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert next(m for m in at.metric if m.label == "prediction").value == "class 1"
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _zip_without_manifest() -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("photo.png", b"x")
+    return buffer.getvalue()
