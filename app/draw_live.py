@@ -25,12 +25,13 @@ def draw_live(algorithm: FewShotAlgorithm) -> None:
     n_way = int(st.number_input("classes", 2, 10, 3, key="draw_n_way"))
     st.caption("Draw one example of each class, then draw on the query canvas: the prediction updates after every "
                "stroke. Use the canvas toolbar to undo or clear.")  # fmt: skip
-    columns = st.columns(min(n_way, 5))
     classes = []
     for k in range(n_way):
-        column = columns[k % len(columns)]
-        with column:
-            result = st_canvas(key=f"draw_class_{k}", **{**CANVAS, "height": 160, "width": 160})
+        if k % 3 == 0:  # three canvases a row: narrower ones would overlap the canvas toolbar and miss strokes
+            columns = st.columns(3)
+        with columns[k % 3]:
+            st.caption(f"class {k}")
+            result = st_canvas(key=f"draw_class_{k}", **CANVAS)
         classes.append((f"class {k}", _drawn(result)))
     missing = [name for name, data in classes if data is None]
     st.markdown("**Query**")

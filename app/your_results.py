@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from app.models import load_shipped, session_models, shipped_checkpoints
 from app.protonet_view import show_distances_and_probabilities, show_embedding_map
@@ -27,8 +26,11 @@ def imagenet_model() -> FewShotAlgorithm:
     return imagenet_prototypes("imagenet")
 
 
-def pick_model(prefix: str) -> tuple[str, FewShotAlgorithm] | None:
-    """Any shipped or session-trained model, or the ImageNet feature extractor for photos."""
+def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewShotAlgorithm] | None:
+    """Any shipped or session-trained model, or the ImageNet feature extractor for photos.
+
+    ``prefer`` names the shipped checkpoint chosen when the page first opens.
+    """
     options: dict[str, tuple[str, object]] = {}
     for algorithm in ("protonet", "maml", "relationnet"):
         for name, path in shipped_checkpoints(algorithm).items():
@@ -36,10 +38,17 @@ def pick_model(prefix: str) -> tuple[str, FewShotAlgorithm] | None:
         for name, (model, _) in session_models(algorithm).items():
             options[f"{DISPLAY_NAMES[algorithm]} · {name}"] = ("session", model)
     options[IMAGENET] = ("imagenet", None)
-    choice = st.selectbox("Model", list(options), key=f"{prefix}_model",
+    names = list(options)
+    first = next((i for i, name in enumerate(names) if name.endswith(f"shipped {prefer}")), 0)
+    choice = st.selectbox("Model", names, index=first, key=f"{prefix}_model",
                           help="character models (glyphs, Omniglot) suit drawings and symbols; the ImageNet "
                           "features suit photos")  # fmt: skip
     kind, value = options[choice]
+    if kind == "imagenet":
+        from core.algorithms.imagenet_prototypes import imagenet_weights_path
+
+        if not imagenet_weights_path().is_file():
+            st.caption("The ImageNet weights (about 45 MB) are downloaded once, on first use, then cached.")
     if kind == "shipped":
         loaded = load_shipped(value)
         return (choice, loaded[0]) if loaded else None
@@ -99,8 +108,3 @@ def show_trace(result: UserResult, algorithm: FewShotAlgorithm) -> None:
             int((trace.predictions[k] != trace.predictions[k - 1]).sum()) for k in range(1, len(trace.predictions))
         ]
         st.caption(f"Queries whose prediction changed at each inner step: {changed}.")
-
-
-def predicted_counts(result: UserResult) -> dict[str, int]:
-    counts = torch.bincount(result.predictions, minlength=len(result.class_names)).tolist()
-    return dict(zip(result.class_names, counts, strict=True))

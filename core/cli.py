@@ -45,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Meta-train a model on episodes and save a checkpoint.",
     )
     _data_flags(train_parser)
-    train_parser.add_argument("--algorithm", choices=sorted(ALGORITHMS), default="protonet", help="which algorithm")
+    train_parser.add_argument(
+        "--algorithm",
+        choices=sorted(name for name in ALGORITHMS if name != "imagenet"),  # frozen features: nothing to train
+        default="protonet",
+        help="which algorithm",
+    )
     train_parser.add_argument(
         "--distance",
         choices=["euclidean", "cosine"],

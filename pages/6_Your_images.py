@@ -15,7 +15,8 @@ st.markdown(
     "drawn on the spot), add query images, and see how a few-shot model classifies them."
 )
 mode = st.segmented_control("Mode", ["Your classes", "Draw live"], default="Your classes", key="your_mode")
-picked = your_results.pick_model("your")
+# drawings by hand look like Omniglot's characters more than like the generated glyphs
+picked = your_results.pick_model("your", "protonet-omniglot" if mode == "Draw live" else "protonet-glyphs")
 if picked is None:
     st.stop()
 label, algorithm = picked

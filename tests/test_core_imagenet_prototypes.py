@@ -1,4 +1,5 @@
 import io
+from email.message import Message
 from urllib.error import URLError
 
 import pytest
@@ -18,6 +19,7 @@ from core.algorithms.imagenet_prototypes import (
 from core.algorithms.protonet import compute_prototypes
 from core.checkpoints import load_checkpoint, save_checkpoint
 from core.episodes import Episode
+from core.preprocessing import Preprocessing
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def test_settings_that_cannot_work_are_refused():
     with pytest.raises(ValueError, match="weights must be one of imagenet, random"):
         ImageNetPrototypes(weights="places365")
     with pytest.raises(ValueError, match="RGB images"):
-        ImageNetPrototypes(imagenet_preprocessing().__class__(), weights="random")
+        ImageNetPrototypes(Preprocessing(), weights="random")  # the 1-channel default
 
 
 def test_random_weights_checkpoint_round_trips(model, tmp_path):
@@ -146,7 +148,7 @@ def test_offline_the_imagenet_option_says_what_is_needed(hub_dir):
 def test_a_broken_download_leaves_nothing_that_trips_the_next_attempt(hub_dir, monkeypatch):
     class Dropped(io.BytesIO):
         def info(self):
-            return {}
+            return Message()  # no Content-Length
 
         def read(self, size=-1):
             if self.tell():

@@ -12,6 +12,7 @@ from st_browser import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS, free_port, rerun
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = '[data-testid="stImage"] img'
+DROPZONE = '[data-testid="stFileUploaderDropzoneInput"]'
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +118,74 @@ def test_protonet_training_in_the_browser_can_be_stopped_and_keeps_the_model(app
     page.wait_for_function(  # the embedding map is drawn (plotly titles are SVG text)
         "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('Embeddings in 2-D'))"
     )
+
+
+def _stroke(page, canvas, points: list[tuple[float, float]]) -> None:
+    """Press, move through ``points`` (fractions of the canvas) and release: one pen stroke."""
+    canvas.scroll_into_view_if_needed()  # mouse events land only inside the viewport
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
+    page.mouse.up()
+
+
+def _draw(page, canvas, points: list[tuple[float, float]], tries: int = 3) -> None:
+    """A stroke that reaches the app: a canvas that is still mounting can drop the first one, so retry."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        before = page.evaluate("window.__st.done")
+        _stroke(page, canvas, points)
+        try:
+            page.wait_for_function(f"window.__st.done > {before}", timeout=15_000)
+            wait_idle(page)
+            return
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+
+
+def test_your_images_from_uploaded_files_and_from_strokes_on_canvases(app_url, page, tmp_path):
+    from PIL import Image, ImageDraw
+    from playwright.sync_api import expect
+
+    shapes = {"ring": lambda d: d.ellipse((20, 20, 92, 92), outline="black", width=9),
+              "cross": lambda d: (d.line((20, 20, 92, 92), fill="black", width=9),
+                                  d.line((20, 92, 92, 20), fill="black", width=9))}  # fmt: skip
+    files = {}
+    for name, draw in shapes.items():
+        for i, shift in enumerate((0, 6, -6)):
+            image = Image.new("L", (112, 112), "white")
+            draw(ImageDraw.Draw(image))
+            path = tmp_path / f"{name}-{i}.png"
+            image.rotate(shift, fillcolor="white").save(path)
+            files.setdefault(name, []).append(str(path))
+    page.goto(f"{app_url}/Your_images")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    for index, name in enumerate(shapes):
+        page.get_by_label("New class name").fill(name)
+        rerun(page, lambda: page.get_by_role("button", name="Add class").click())
+        dropzone = main.locator(f'[class*="st-key-your_class_{index}_upload_"] {DROPZONE}')
+        rerun(page, lambda d=dropzone, n=name: d.set_input_files(files[n][:2]))
+        page.wait_for_selector(f"text=Added 2 images to class “{name}”")
+    queries = main.locator(f'[class*="st-key-your_queries_upload_"] {DROPZONE}')
+    rerun(page, lambda: queries.set_input_files([files["ring"][2], files["cross"][2]]))
+    page.wait_for_selector("text=Predictions of")
+    wait_idle(page)
+    assert page.locator('[data-testid="stDataFrame"]').count() == 1, page.inner_text('[data-testid="stMain"]')
+    assert not page.locator('[data-testid="stException"]').count()
+
+    rerun(page, lambda: page.get_by_role("radio", name="Draw live").click())
+    canvases = page.locator("canvas.upper-canvas")
+    expect(canvases).to_have_count(4, timeout=60_000)  # in the component's shadow DOM: a locator pierces it
+    _draw(page, canvases.nth(0), [(0.2, 0.5), (0.5, 0.2), (0.8, 0.5), (0.5, 0.8), (0.2, 0.5)])
+    _draw(page, canvases.nth(1), [(0.2, 0.2), (0.8, 0.8)])
+    _draw(page, canvases.nth(2), [(0.5, 0.15), (0.5, 0.85)])
+    page.wait_for_selector("text=Now draw a query")
+    _draw(page, canvases.nth(3), [(0.5, 0.1), (0.5, 0.9)])
+    page.wait_for_selector("text=Classified in")
+    assert "prediction" in page.inner_text('[data-testid="stMain"]')
+    page.screenshot(path=str(tmp_path / "draw.png"), full_page=True)

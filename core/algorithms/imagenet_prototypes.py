@@ -71,15 +71,15 @@ def _imagenet_state() -> dict[str, torch.Tensor]:
         # torch downloads to a ``.partial`` file, checks its hash and only then renames it,
         # so a failed download never leaves a file here that the next attempt would trip on.
         return imagenet_weights().get_state_dict(progress=False, check_hash=True, weights_only=True)
-    except (OSError, RuntimeError) as error:  # URLError and timeouts are OSErrors; a bad hash a RuntimeError
+    except Exception as error:  # URLError, timeouts, a bad hash; a damaged cached file, any unpickling error
         if cached:
             raise BackboneUnavailable(
-                f"The cached ImageNet weights at {path} cannot be read ({error}). Delete that file: "
+                f"The cached ImageNet weights at {path} cannot be read ({type(error).__name__}). Delete that file: "
                 "they will download again (about 45 MB) the next time, where there is internet."
             ) from error
         raise BackboneUnavailable(
             f"The ImageNet weights for ResNet-18 (about 45 MB) could not be downloaded ({error}). "
-            f"They need internet once; then they stay cached in {path.parent} (torch.hub.get_dir()) "
+            f"They need internet once; then they stay cached in {path.parent} (under torch.hub.get_dir()) "
             "and load offline. The other models keep working without them."
         ) from error
 
