@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -57,6 +58,19 @@ def page(browser):
     yield page
     page.close()
     assert not errors, errors
+
+
+def save_screenshot(page, name: str) -> None:
+    """With $MLP_SCREENSHOTS set, the whole page as a PNG there (the README's pictures come from here)."""
+    folder = os.environ.get("MLP_SCREENSHOTS")
+    if not folder:
+        return
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(500)  # charts re-layout to the new size
+    page.screenshot(path=str(Path(folder) / name))
+    page.set_viewport_size(size)
 
 
 def loaded_images(page) -> int:
@@ -177,6 +191,7 @@ def test_your_images_from_uploaded_files_and_from_strokes_on_canvases(app_url, p
     wait_idle(page)
     assert page.locator('[data-testid="stDataFrame"]').count() == 1, page.inner_text('[data-testid="stMain"]')
     assert not page.locator('[data-testid="stException"]').count()
+    save_screenshot(page, "your_images.png")
 
     rerun(page, lambda: page.get_by_role("radio", name="Draw live").click())
     canvases = page.locator("canvas.upper-canvas")
@@ -188,4 +203,4 @@ def test_your_images_from_uploaded_files_and_from_strokes_on_canvases(app_url, p
     _draw(page, canvases.nth(3), [(0.5, 0.1), (0.5, 0.9)])
     page.wait_for_selector("text=Classified in")
     assert "prediction" in page.inner_text('[data-testid="stMain"]')
-    page.screenshot(path=str(tmp_path / "draw.png"), full_page=True)
+    save_screenshot(page, "your_images_draw.png")
