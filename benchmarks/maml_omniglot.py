@@ -1,6 +1,6 @@
 """Reproduce Finn et al.'s (2017) Omniglot table with MAML and first-order MAML.
 
-    python -m benchmarks.maml_omniglot [--only maml-5way ...] [--iterations-5way 800] [--omniglot PATH]
+    python -m benchmarks.maml_omniglot [--only maml-5way ...] [--iterations-5way 400] [--omniglot PATH]
 
 Vinyals split with rotations, as the paper. One model per n_way, meta-trained on
 1-shot tasks and tested at 1 and 5 shots (the paper trains one model per shot):
@@ -124,8 +124,8 @@ def table(runs: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=RUNS, default=RUNS, help="which models to train")
-    parser.add_argument("--iterations-5way", type=int, default=800, help="outer steps of the 5-way models")
-    parser.add_argument("--iterations-20way", type=int, default=300, help="outer steps of the 20-way models")
+    parser.add_argument("--iterations-5way", type=int, default=400, help="outer steps of the 5-way models")
+    parser.add_argument("--iterations-20way", type=int, default=200, help="outer steps of the 20-way models")
     parser.add_argument("--meta-batch-5way", type=int, default=16, help="tasks per outer step, 5-way (paper: 32)")
     parser.add_argument("--meta-batch-20way", type=int, default=4, help="tasks per outer step, 20-way (paper: 16)")
     parser.add_argument("--omniglot", default=None, help="Omniglot folder (default: the usual places)")

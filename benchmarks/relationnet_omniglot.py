@@ -99,7 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="+", choices=list(RUNS), default=list(RUNS), help="which models to train")
     parser.add_argument("--episodes-5way", type=int, default=3000, help="training episodes of the 5-way models")
-    parser.add_argument("--episodes-20way", type=int, default=1500, help="training episodes of the 20-way models")
+    parser.add_argument("--episodes-20way", type=int, default=800, help="training episodes of the 20-way models")
     parser.add_argument("--omniglot", default=None, help="Omniglot folder (default: the usual places)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results and checkpoints go")
     args = parser.parse_args()
