@@ -35,8 +35,10 @@ def hyperparameters() -> dict:
         "test_steps": int(third.number_input("inner steps at test", 0, 20, 3, key="maml_test_steps")),
         "meta_batch": int(fourth.number_input("meta-batch (tasks per step)", 1, 64, 4, key="maml_meta_batch")),
     }
-    left, right = st.columns(2)
-    settings["first_order"] = left.toggle("first-order MAML (drop second derivatives)", key="maml_first_order")
+    left, middle, right = st.columns(3, vertical_alignment="center")
+    settings["test_inner_lr"] = left.number_input("α at test", 0.0, 2.0, 0.4, format="%.3f", key="maml_test_alpha",
+                                                  help="the paper uses the training α")  # fmt: skip
+    settings["first_order"] = middle.toggle("first-order MAML (drop second derivatives)", key="maml_first_order")
     settings["meta_sgd"] = right.toggle("Meta-SGD (learn one α per weight)", key="maml_meta_sgd")
     return settings
 
@@ -215,6 +217,7 @@ def equations(model: MAML, beta: float | None) -> None:
                    "(no second derivatives), which is much cheaper.")  # fmt: skip
     st.caption(
         f"This model: α = {alpha:g}, {model.train_steps} inner step(s) in training and {model.test_steps} at test"
+        + (f" with α = {model.test_inner_lr:g}" if model.test_inner_lr != alpha else "")
         + (f", β = {beta:g} (Adam)" if beta else "")
         + ". BatchNorm always uses the statistics of the batch it "
         "is given (support or query), in training and evaluation alike, as Finn et al.'s reference code does: "

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     maml = train_parser.add_argument_group("MAML")
     maml.add_argument("--inner-lr", type=float, default=0.4, help="inner-loop learning rate alpha")
+    maml.add_argument("--test-inner-lr", type=float, default=None, help="inner learning rate at test (default: alpha)")
     maml.add_argument("--train-steps", type=int, default=1, help="inner steps in meta-training")
     maml.add_argument("--test-steps", type=int, default=3, help="inner steps at test time")
     maml.add_argument("--first-order", action="store_true", help="first-order MAML (no second derivatives)")
@@ -235,7 +236,8 @@ def _settings(args: argparse.Namespace) -> dict:
     """Constructor settings of the chosen algorithm from its flags."""
     if args.algorithm == "maml":
         return {"n_way": args.n_way, "inner_lr": args.inner_lr, "train_steps": args.train_steps,
-                "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd}  # fmt: skip
+                "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd,
+                "test_inner_lr": args.test_inner_lr}  # fmt: skip
     if args.algorithm == "finetune":
         return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
     if args.algorithm == "relationnet":

@@ -72,7 +72,7 @@ def test_maml_trains_from_the_cli_with_its_own_flags(tmp_path):
     record = read_metadata(out)
     assert record["algorithm"] == "maml"
     assert record["settings"] == {"n_way": 5, "hidden": 64, "inner_lr": 0.1, "train_steps": 2, "test_steps": 3,
-                                  "first_order": True, "meta_sgd": False}  # fmt: skip
+                                  "first_order": True, "meta_sgd": False, "test_inner_lr": None}  # fmt: skip
     assert set(record["test_accuracy"]) == {"5-way 1-shot"}
 
 

@@ -113,3 +113,15 @@ def test_the_vectorised_meta_batch_has_the_loop_s_meta_gradient(small_glyphs, fi
         scale = expected.abs().max().item() + 1e-6
         difference = (parameter.grad - expected).abs().max().item()
         assert difference <= 1e-9 * scale, f"{name}: {difference} vs {scale}"
+
+
+def test_the_inner_learning_rate_at_test_can_differ_from_training(episode):
+    torch.manual_seed(0)
+    model = MAML(Preprocessing(), n_way=5, hidden=8, inner_lr=0.4, test_inner_lr=0.0)
+    support_x, support_y, query_x, _ = model.inputs(episode)
+    model.eval()
+    with torch.no_grad():  # alpha 0 at test: adaptation changes nothing
+        assert torch.allclose(model(support_x, support_y, query_x), model.net(query_x), atol=1e-3)
+    model.train()
+    params, _ = model.adapt(support_x, support_y, steps=1)
+    assert not torch.equal(params["head.weight"], model.net.head.weight)

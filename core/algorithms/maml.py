@@ -103,10 +103,13 @@ class MAML(FewShotAlgorithm):
         test_steps: int = 3,
         first_order: bool = False,
         meta_sgd: bool = False,
+        test_inner_lr: float | None = None,
     ) -> None:
         super().__init__(preprocessing, n_way=n_way, hidden=hidden, inner_lr=inner_lr, train_steps=train_steps,
-                         test_steps=test_steps, first_order=first_order, meta_sgd=meta_sgd)  # fmt: skip
+                         test_steps=test_steps, first_order=first_order, meta_sgd=meta_sgd,
+                         test_inner_lr=test_inner_lr)  # fmt: skip
         self.n_way, self.inner_lr, self.first_order = n_way, inner_lr, first_order
+        self.test_inner_lr = inner_lr if test_inner_lr is None else test_inner_lr
         self.train_steps, self.test_steps = train_steps, test_steps
         self.net = Classifier(preprocessing.channels, preprocessing.image_size, n_way, hidden)
         self.inner_lrs = (
@@ -119,8 +122,9 @@ class MAML(FewShotAlgorithm):
         return dict(self.net.named_parameters())
 
     def learning_rates(self) -> float | Params:
+        """α in training, α at test in evaluation; Meta-SGD's learned rates in both."""
         if self.inner_lrs is None:
-            return self.inner_lr
+            return self.inner_lr if self.training else self.test_inner_lr
         return {name: rate for (name, _), rate in zip(self.net.named_parameters(), self.inner_lrs, strict=True)}
 
     def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, steps: int) -> tuple[Params, list[float]]:
