@@ -48,7 +48,9 @@ def model_picker(
     source = st.radio("Model", options, horizontal=True, key=source_key)
     if source == SHIPPED:
         names = list(shipped)
-        name = st.selectbox("checkpoint", names, index=preferred_shipped(names, spec.source), key=f"{prefix}_shipped")
+        name = st.selectbox(
+            "checkpoint", names, index=preferred_shipped(names, spec.source, algorithm), key=f"{prefix}_shipped"
+        )
         loaded = load_shipped(shipped[name])
         return ModelChoice(loaded[0], loaded[1], f"shipped: {name}") if loaded else None
     if source == SESSION:

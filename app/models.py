@@ -56,9 +56,12 @@ def checkpoint_zip(name: str, algorithm: FewShotAlgorithm, metadata: dict) -> by
     return buffer.getvalue()
 
 
-def preferred_shipped(names: list[str], source: str) -> int:
-    """Index of the shipped model trained on ``source`` (else the first)."""
-    return next((i for i, name in enumerate(names) if name.endswith(source)), 0)
+def preferred_shipped(names: list[str], source: str, algorithm: str = "") -> int:
+    """Index of ``algorithm-source`` (e.g. maml-glyphs rather than fomaml-glyphs), else of any model
+    trained on ``source``, else 0."""
+    exact = f"{algorithm}-{source}"
+    return next((i for i, name in enumerate(names) if name == exact),
+                next((i for i, name in enumerate(names) if name.endswith(source)), 0))  # fmt: skip
 
 
 def load_shipped(path: Path) -> tuple[FewShotAlgorithm, dict] | None:

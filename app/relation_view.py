@@ -54,7 +54,7 @@ def _protonet_distances(raw_episode: Episode, source: str) -> tuple[str, np.ndar
     if not shipped:
         return None
     names = list(shipped)
-    name = names[preferred_shipped(names, source)]
+    name = names[preferred_shipped(names, source, "protonet")]
     loaded = load_shipped(shipped[name])
     if loaded is None:
         return None

@@ -49,6 +49,8 @@ def test_one_step_play_and_reset_walk_the_inner_loop():
 
 def test_many_episodes_and_the_comparison_of_starting_points():
     at = maml_with_model()
+    if at.radio(key="maml_model_source").value == "shipped checkpoint":  # MAML itself, not first-order
+        assert at.selectbox(key="maml_shipped").value == "maml-glyphs"
     names = {t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
     assert "mean of 20 episodes" in names and "mean ± 1 std" in names
     assert {"MAML's initialisation", "random initialisation"} <= names
