@@ -44,8 +44,8 @@ def show_query(trace: RelationTrace, episode: Episode, raw_episode: Episode, sou
         protonet_col.info("No shipped Prototypical Networks checkpoint to compare with.")
     else:
         label, values = distances
-        protonet_col.plotly_chart(score_bars(values[query], true, f"q{query}: {label} (fixed metric; lower = closer)",
-                                             "squared distance"), key="relation_protonet_bars")  # fmt: skip
+        bars = score_bars(values[query], true, f"q{query}: {label}", "squared distance (lower = closer)")
+        protonet_col.plotly_chart(bars, key="relation_protonet_bars")
 
 
 def _protonet_distances(raw_episode: Episode, source: str) -> tuple[str, np.ndarray] | None:

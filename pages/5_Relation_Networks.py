@@ -47,11 +47,8 @@ st.metric("Accuracy on this episode's queries", f"{100 * trace.accuracy:.1f}%",
 relation_view.show_heatmap(trace, episode)
 query = relation_view.pick_query(trace)
 relation_view.show_query(trace, episode, raw_episode, spec.source, query)
-left, right = st.columns([3, 2])
-with left:
-    st.subheader("The network, with this episode's shapes")
-    relation_view.show_architecture(trace)
-with right:
-    st.subheader("The score, with this episode's numbers")
-    relation_view.show_formula(trace, query)
+st.subheader("The network, with this episode's shapes")
+relation_view.show_architecture(trace)
+st.subheader("The score, with this episode's numbers")
+relation_view.show_formula(trace, query)
 st.markdown(relation_view.STEPS)
