@@ -13,6 +13,8 @@ import torch
 from torch.func import grad, vmap
 from torch.nn import functional as F
 
+from core.algorithms.maml import _rate
+
 Params = dict[str, torch.Tensor]
 EPS = 1e-5  # nn.BatchNorm2d's default
 
@@ -65,7 +67,3 @@ def meta_batch_loss(
 
     losses, accuracies = vmap(one_task)(support_x, support_y, query_x, query_y)
     return losses.mean(), accuracies.mean()
-
-
-def _rate(learning_rates: float | Params, name: str) -> float | torch.Tensor:
-    return learning_rates if isinstance(learning_rates, float | int) else learning_rates[name]
