@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.device import chosen_device
 from app.models import keep_session_model
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset
@@ -38,7 +39,7 @@ def training_panel(
 ) -> None:
     """Settings, a Train and a Stop button, live curves; a finished or stopped run becomes a session model.
 
-    ``build(preprocessing, n_way=..., **settings)`` makes the model; ``hyperparameters()`` draws the
+    ``build(preprocessing, n_way=..., n_shot=..., **settings)`` makes the model; ``hyperparameters()`` draws the
     algorithm's own settings and returns them (``meta_batch`` goes to the training loop, the rest to build).
     """
     state_key = f"{prefix}_training"
@@ -58,8 +59,9 @@ def training_panel(
     if stop or not start:
         return
     bright_on_dark = not dataset.name.startswith("folder")
+    device = chosen_device()
     algorithm = build(fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark), n_way=int(n_way),
-                      **settings)  # fmt: skip
+                      n_shot=int(n_shot), **settings).to(device)  # fmt: skip
     try:
         sampler = EpisodeSampler(dataset, roles.train, int(n_way), int(n_shot), 5, seed=0)
         # a MAML head fixes n_way; metric learners validate on 5-way episodes
@@ -73,8 +75,9 @@ def training_panel(
                          validation_episodes=50)  # fmt: skip
     run = train(algorithm, sampler, config, validation)
     entry = {"run": run, "records": [], "dataset": dataset.name, "scheme": dataset.split_scheme,
+             "roles": {"train": roles.train, "val": roles.val, "test": roles.test},
              "settings": {"n_way": int(n_way), "n_shot": int(n_shot), "n_query": 5, "meta_batch": meta_batch,
-                          "learning_rate": learning_rate}}  # fmt: skip
+                          "learning_rate": learning_rate, "device": device.type}}  # fmt: skip
     st.session_state[state_key] = entry
     _drive(entry, int(episodes))
     _finish(prefix, st.session_state.pop(state_key), stopped=False)
@@ -92,11 +95,13 @@ def _drive(entry: dict, total: int) -> None:
 def _finish(prefix: str, entry: dict, stopped: bool) -> None:
     run = entry["run"]
     run.finish()
+    run.algorithm.cpu()  # trained on the chosen device; the page's views and downloads work on the CPU
     if run.step == 0:
         return
     name = f"{run.algorithm.name} on {entry['dataset']}, {run.step} episodes ({len(_trained(prefix)) + 1})"
     metadata = {
         "dataset": {"name": entry["dataset"], "split_scheme_used": entry["scheme"]},
+        "splits": entry["roles"],
         "training": {**entry["settings"], "episodes": run.step, "interrupted": stopped, "best_step": run.best_step,
                      "best_val_accuracy": run.best_accuracy, "seconds": round(run.seconds, 1),
                      "trained_in": "the playground page"},

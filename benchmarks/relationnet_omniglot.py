@@ -42,7 +42,8 @@ TEST_EPISODES = 1000
 def train_one(dataset, name: str, episodes: int, out: Path) -> dict:
     n_way, n_shot = RUNS[name]
     torch.manual_seed(n_way * 10 + n_shot)
-    model = RelationNetworks(fitted_preprocessing(dataset.split_images("train"), bright_on_dark=True))
+    model = RelationNetworks(fitted_preprocessing(dataset.split_images("train"), bright_on_dark=True),
+                             train_shots=n_shot)  # fmt: skip
     sampler = EpisodeSampler(dataset, "train", n_way, n_shot, QUERIES[(n_way, n_shot)], seed=n_shot)
     validation = EpisodeSampler(dataset, "val", n_way, n_shot, 15, seed=100)
     config = TrainConfig(episodes=episodes, lr_decay_every=10**9, validate_every=max(1, episodes // 6),

@@ -12,15 +12,18 @@ from pathlib import Path
 import torch
 
 from core.algorithms import ALGORITHMS
-from core.algorithms.finetune import pretrain
+from core.algorithms.finetune import choose_adaptation, pretrain
 from core.checkpoints import load_checkpoint, save_checkpoint
+from core.cli_progress import bar, drive
 from core.datasets import SOURCES, DatasetSpec, find_omniglot_root, load_dataset
 from core.datasets.omniglot import SPLIT_SCHEMES
+from core.devices import DEVICE_CHOICES, describe_device, resolve_device
+from core.distributed import DistributedContext, from_environment, main_first, start, stop
 from core.episodes import EpisodeSampler
 from core.evaluation import default_episodes, evaluate
 from core.preprocessing import fitted_preprocessing
 from core.roles import assign_roles, validation_sampler
-from core.training import TrainConfig, train
+from core.training import TrainConfig, check_precision, train
 
 HELP = argparse.ArgumentDefaultsHelpFormatter
 
@@ -78,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs", type=float, default=5, help="passes over the training classes' images (may be fractional)"
     )
     finetune.add_argument("--batch-size", type=int, default=128, help="images per mini-batch")
+    finetune.add_argument("--tune-adaptation", action="store_true",
+                          help="choose --test-steps and --inner-lr on validation classes after pre-training")  # fmt: skip
     _episode_flags(train_parser, n_way=20, n_shot=5, n_query=5)
     train_parser.add_argument("--episodes", type=int, default=2000, help="training steps")
     train_parser.add_argument("--meta-batch", type=int, default=1, help="episodes averaged into one update")
@@ -99,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
     train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
+    _device_flag(train_parser)
+    train_parser.add_argument("--amp", action="store_true", help="bf16 autocast in meta-training (CUDA only)")
     train_parser.set_defaults(command=run_train)
 
     eval_parser = commands.add_parser(
@@ -119,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     eval_parser.add_argument("--seed", type=int, default=0, help="episode seed: equal seeds, equal episodes")
     eval_parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
+    _device_flag(eval_parser)
     eval_parser.set_defaults(command=run_eval)
     return parser
 
@@ -142,6 +150,11 @@ def _data_flags(parser: argparse.ArgumentParser, defaults_from_checkpoint: bool 
     parser.add_argument("--image-size", type=int, default=None, help="image side (default 28, 84 for folders)")
 
 
+def _device_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", metavar="{" + ",".join(DEVICE_CHOICES) + "}",
+                        help="auto: CUDA, then MPS, then CPU; or cuda:N (torchrun: cuda:LOCAL_RANK)")  # fmt: skip
+
+
 def _episode_flags(parser: argparse.ArgumentParser, n_way: int, n_shot: int, n_query: int) -> None:
     parser.add_argument("--n-way", type=int, default=n_way, help=f"classes per episode (default {n_way})")
     parser.add_argument("--n-shot", type=int, default=n_shot, help=f"support images per class (default {n_shot})")
@@ -159,15 +172,30 @@ def _spec(args: argparse.Namespace, saved: dict | None = None) -> DatasetSpec:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    torch.manual_seed(args.seed)
-    spec = _spec(args)
-    dataset, roles = assign_roles(load_dataset(spec), seed=args.seed)
-    preprocessing = fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark=spec.source != "folder")
-    algorithm = ALGORITHMS[args.algorithm](preprocessing, **_settings(args))
-    if args.algorithm == "finetune":
-        interrupted, training = _pretrain(algorithm, dataset, roles, args)
-    else:
-        interrupted, training = _meta_train(algorithm, dataset, roles, args)
+    context = from_environment()
+    if args.algorithm == "finetune" and (context.enabled or args.amp):
+        raise ValueError(
+            f"finetune pre-trains in one process without --amp: drop {'--amp' if args.amp else 'torchrun'}"
+        )
+    device = start(context, args.device)  # under torchrun: joins the process group
+    try:
+        check_precision(args.amp, device)  # before minutes of decoding a data set
+        torch.manual_seed(args.seed)
+        spec = _spec(args)
+        with main_first(context):  # one rank per node decodes and caches the data set, then the others read it
+            dataset, roles = assign_roles(load_dataset(spec), seed=args.seed)
+        _announce(device, context)
+        preprocessing = fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark=spec.source != "folder")
+        algorithm = ALGORITHMS[args.algorithm](preprocessing, **_settings(args)).to(device)
+        if args.algorithm == "finetune":
+            interrupted, training = _pretrain(algorithm, dataset, roles, args)
+        else:
+            interrupted, training = _meta_train(algorithm, dataset, roles, args, context)
+        training |= {"device": device.type, "world_size": context.world_size}
+    finally:
+        stop(context)  # the tests and the checkpoint below are rank 0's alone
+    if not context.is_main:
+        return 130 if interrupted else 0
     test_n_way = algorithm.settings.get("n_way", 5)  # MAML's head fixes its n_way; the others take any
     test_episodes = args.test_episodes or default_episodes(dataset.name)
     tests = {}
@@ -195,23 +223,30 @@ def run_train(args: argparse.Namespace) -> int:
     return 130 if interrupted else 0
 
 
-def _meta_train(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool, dict]:
+def _announce(device: torch.device, context: DistributedContext) -> None:
+    if context.is_main:
+        processes = f", {context.world_size} processes" if context.enabled else ""
+        print(f"device: {describe_device(device)}{processes}", file=sys.stderr)
+
+
+def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: DistributedContext) -> tuple[bool, dict]:
     sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
     test_n_way = algorithm.settings.get("n_way", 5)
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
-                         args.validate_every, args.val_episodes)  # fmt: skip
-    run = train(algorithm, sampler, config, validation)
-    print(
-        f"training {args.algorithm} on {dataset.name} ({dataset.split_scheme}), split {roles.train}: "
-        f"{args.n_way}-way {args.n_shot}-shot {args.n_query}-query, {args.episodes} episodes",
-        file=sys.stderr,
-    )
-    interrupted = _drive(run, args.episodes)
+                         args.validate_every, args.val_episodes, args.amp)  # fmt: skip
+    run = train(algorithm, sampler, config, validation, context)
+    global_batch = args.meta_batch * context.world_size
+    per_step = f", {global_batch} per step" if global_batch > 1 else ""
+    if context.is_main:
+        print(f"training {args.algorithm} on {dataset.name} ({dataset.split_scheme}), split {roles.train}: "
+              f"{args.n_way}-way {args.n_shot}-shot {args.n_query}-query, {args.episodes} episodes{per_step}",
+              file=sys.stderr)  # fmt: skip
+    interrupted = drive(run, args.episodes, show=context.is_main)
     run.finish()
     return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
                          "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
-                         "seconds": round(run.seconds, 1)}  # fmt: skip
+                         "seconds": round(run.seconds, 1), "global_meta_batch": global_batch}  # fmt: skip
 
 
 def _pretrain(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool, dict]:
@@ -222,14 +257,21 @@ def _pretrain(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool
     try:
         for record in pretrain(algorithm, dataset, roles.train, args.epochs, args.batch_size, args.lr, args.seed):
             if record.step % 10 == 0 or record.step == record.steps:
-                _bar(record, record.steps, "", unit="batches")
+                bar(record, record.steps, "", unit="batches")
     except KeyboardInterrupt:
         print("\ninterrupted: keeping the weights so far", file=sys.stderr)
         interrupted = True
     algorithm.eval()
-    return interrupted, {"pretraining": {"classes": classes, "epochs": args.epochs, "batch_size": args.batch_size,
-                                         "learning_rate": args.lr, "batches": record.step if record else 0},
-                         "seconds": round(record.seconds, 1) if record else 0.0}  # fmt: skip
+    info = {"pretraining": {"classes": classes, "epochs": args.epochs, "batch_size": args.batch_size,
+                            "learning_rate": args.lr, "batches": record.step if record else 0},
+            "seconds": round(record.seconds, 1) if record else 0.0}  # fmt: skip
+    validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1)
+    if args.tune_adaptation and validation is not None and not interrupted:
+        scores = choose_adaptation(algorithm, validation)
+        info["adaptation_chosen_on_validation"] = {f"{steps} steps at {rate}": round(accuracy, 4)
+                                                   for (steps, rate), accuracy in scores.items()}  # fmt: skip
+        print(f"adaptation chosen on validation: {algorithm.test_steps} steps at {algorithm.inner_lr}", file=sys.stderr)
+    return interrupted, info
 
 
 def _settings(args: argparse.Namespace) -> dict:
@@ -241,40 +283,14 @@ def _settings(args: argparse.Namespace) -> dict:
     if args.algorithm == "finetune":
         return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
     if args.algorithm == "relationnet":
-        return {"loss": args.relation_loss}
+        return {"loss": args.relation_loss, "train_shots": args.n_shot}
     return {"distance": args.distance}
 
 
-def _drive(run, total: int) -> bool:
-    """Run to the end with a progress bar; True when stopped by Ctrl-C."""
-    last_val = ""
-    try:
-        for record in run:
-            if record.val_accuracy is not None:
-                last_val = f" val {100 * record.val_accuracy:.1f}%" + ("*" if record.best else "")
-            if record.step % 10 == 0 or record.step == total or record.val_accuracy is not None:
-                _bar(record, total, last_val)
-    except KeyboardInterrupt:
-        print("\ninterrupted: keeping the best weights so far", file=sys.stderr)
-        return True
-    return False
-
-
-def _bar(record, total: int, extra: str, unit: str = "ep") -> None:
-    done = record.step / total
-    eta = record.seconds / record.step * (total - record.step)
-    bar = "#" * int(30 * done) + "." * (30 - int(30 * done))
-    print(
-        f"\r[{bar}] {record.step}/{total} loss {record.loss:.3f} acc {100 * record.accuracy:.1f}%{extra} "
-        f"{record.step / record.seconds:.1f} {unit}/s eta {eta:.0f}s ",
-        end="",
-        file=sys.stderr,
-        flush=True,
-    )
-
-
 def run_eval(args: argparse.Namespace) -> int:
-    algorithm, record = load_checkpoint(args.checkpoint)
+    device = resolve_device(args.device)
+    algorithm, record = load_checkpoint(args.checkpoint, device)
+    _announce(device, DistributedContext())
     saved = record.get("dataset", {})
     spec = _spec(args, saved)
     dataset, roles = assign_roles(load_dataset(spec), seed=record.get("training", {}).get("seed", 0))

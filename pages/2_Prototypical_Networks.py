@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app.datasets import dataset_controls, load_or_explain
+from app.device import device_control
 from app.episode_controls import episode_controls, sample_or_explain
 from app.model_picker import model_picker
 from app.page import page_setup
@@ -22,6 +23,7 @@ dataset = load_or_explain(spec)
 if dataset is None:
     st.stop()
 choice = episode_controls(spec, dataset, n_query_default=5)
+device_control()
 distance = st.sidebar.radio("distance (for models trained here)", ["euclidean", "cosine"], key="protonet_distance")
 model = model_picker(
     "protonet",

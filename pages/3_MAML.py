@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import maml_view
 from app.datasets import dataset_controls, load_or_explain
+from app.device import device_control
 from app.episode_controls import episode_controls, sample_or_explain
 from app.model_picker import model_picker
 from app.page import page_setup
@@ -24,9 +25,10 @@ dataset = load_or_explain(spec)
 if dataset is None:
     st.stop()
 choice = episode_controls(spec, dataset, n_query_default=5)
+device_control()
 defaults = TrainingDefaults(episodes=100, steps_label="outer steps (meta-batches)", n_way=5, n_shot=1,
                             learning_rate_label="meta learning rate β")  # fmt: skip
-model = model_picker("maml", "maml", spec, dataset, lambda preprocessing, **settings: MAML(preprocessing, **settings),
+model = model_picker("maml", "maml", spec, dataset, lambda preprocessing, n_shot, **settings: MAML(preprocessing, **settings),
                      maml_view.hyperparameters, defaults)  # fmt: skip
 raw_episode = sample_or_explain(dataset, choice)
 if model is None or raw_episode is None:

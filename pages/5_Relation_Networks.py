@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import relation_view
 from app.datasets import dataset_controls, load_or_explain
+from app.device import device_control
 from app.episode_controls import episode_controls, sample_or_explain
 from app.model_picker import model_picker
 from app.page import page_setup
@@ -23,21 +24,22 @@ dataset = load_or_explain(spec)
 if dataset is None:
     st.stop()
 choice = episode_controls(spec, dataset, n_query_default=3)
+device_control()
 loss = st.sidebar.radio("loss (for models trained here)", ["mse", "cross_entropy"], key="relation_loss",
                         help="the paper: mean squared error against the one-hot match matrix")  # fmt: skip
 model = model_picker("relation", "relationnet", spec, dataset,
-                     lambda preprocessing, **_: RelationNetworks(preprocessing, loss=loss),
+                     lambda preprocessing, n_shot, **_: RelationNetworks(preprocessing, loss=loss, train_shots=n_shot),
                      defaults=TrainingDefaults(episodes=200, n_way=5, n_shot=1))  # fmt: skip
 raw_episode = sample_or_explain(dataset, choice)
 if model is None or raw_episode is None:
     st.stop()
 
-trained_shot = model.metadata.get("training", {}).get("n_shot")
-if trained_shot and trained_shot != choice.n_shot:
+train_shots = model.algorithm.train_shots
+if train_shots != choice.n_shot:
     st.caption(
-        f"This model was trained on {trained_shot}-shot episodes. Class features are *sums* over the shots (as in "
-        f"the paper), so with {choice.n_shot} shots they are {choice.n_shot / trained_shot:g}× the size it was "
-        "trained on; the paper trains one model per shot for this reason."
+        f"This model was trained on {train_shots}-shot episodes. Class features are *sums* over the shots (as in "
+        f"the paper), so with {choice.n_shot} shots each sum is scaled by {train_shots}/{choice.n_shot} to the size "
+        "the model learnt on (the paper instead trains one model per n_shot)."
     )
 episode = adapt_episode(raw_episode, model.algorithm.preprocessing)
 trace = model.algorithm.explain(episode)

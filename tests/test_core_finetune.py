@@ -57,3 +57,16 @@ def test_the_cli_pretrains_and_tests(tmp_path):
     assert record["algorithm"] == "finetune" and record["settings"]["test_steps"] == 2
     assert record["training"]["pretraining"]["batches"] >= 1
     assert set(record["test_accuracy"]) == {"5-way 1-shot"}
+
+
+def test_adaptation_is_chosen_as_the_best_pair_on_validation(small_glyphs):
+    from core.algorithms.finetune import choose_adaptation
+
+    torch.manual_seed(0)
+    model = FineTuning(fitted_preprocessing(small_glyphs.split_images("background"), True), inner_lr=0.4, test_steps=1)
+    validation = EpisodeSampler(small_glyphs, "evaluation", 3, 1, 2, seed=1)
+    scores = choose_adaptation(model, validation, episodes=3, steps_options=(0, 2), rate_options=(0.01, 0.5))
+    assert set(scores) == {(0, 0.01), (0, 0.5), (2, 0.01), (2, 0.5)}
+    best = max(scores, key=scores.get)
+    assert (model.test_steps, model.inner_lr) == best
+    assert (model.settings["test_steps"], model.settings["inner_lr"]) == best

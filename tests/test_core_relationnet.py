@@ -36,6 +36,18 @@ def test_class_features_sum_the_shots_and_pairs_match_a_direct_computation():
     torch.testing.assert_close(pairs[q * 3 + k], torch.cat([summed[k], queries[q]]))
 
 
+def test_sums_are_rescaled_to_the_shots_the_model_was_trained_on():
+    torch.manual_seed(0)
+    features, labels = torch.randn(10, 4, 2, 2), torch.arange(2).repeat_interleave(5)
+    summed = class_features(features, labels, 2)
+    torch.testing.assert_close(class_features(features, labels, 2, train_shots=5), summed)  # K = train_shots
+    torch.testing.assert_close(class_features(features, labels, 2, train_shots=1), summed / 5)  # the mean
+    model = RelationNetworks(Preprocessing(), hidden=8, train_shots=1).eval()
+    support, query = torch.randn(2, 1, 28, 28), torch.randn(3, 1, 28, 28)
+    five_copies = support.repeat_interleave(5, 0)  # five identical shots: same class features as one
+    torch.testing.assert_close(model(five_copies, labels, query), model(support, torch.arange(2), query))
+
+
 def test_mse_is_minimised_by_the_true_one_hot_matrix():
     query_y = torch.tensor([0, 2, 1, 1])
     truth = F.one_hot(query_y, 3).float()

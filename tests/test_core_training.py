@@ -59,3 +59,9 @@ def test_a_diverging_loss_stops_with_advice(setup):
         model.backbone.blocks[0][0].weight.fill_(float("nan"))
     with pytest.raises(FloatingPointError, match="smaller learning rate"):
         next(train(model, sampler, TrainConfig(episodes=2, validate_every=0)))
+
+
+def test_amp_is_refused_off_cuda_with_advice(setup):
+    model, sampler, _ = setup
+    with pytest.raises(ValueError, match="needs a CUDA device.*--device cuda"):
+        train(model, sampler, TrainConfig(episodes=1, amp=True))

@@ -93,7 +93,8 @@ def pretrain(
     if tuple(images.shape[1:]) != expected:
         raise ValueError(f"the data set's images are {tuple(images.shape[1:])}; this model takes {expected}")
     generator = torch.Generator().manual_seed(seed)
-    head = nn.Linear(model.net.head.in_features, len(classes))
+    device = model.device
+    head = nn.Linear(model.net.head.in_features, len(classes)).to(device)
     optimizer = torch.optim.Adam([*model.net.features.parameters(), *head.parameters()], lr=learning_rate)
     steps, step, start = max(1, round(epochs * -(-len(images) // batch_size))), 0, time.perf_counter()
     model.train()
@@ -103,12 +104,39 @@ def pretrain(
             if step == steps:
                 break
             batch = order[first : first + batch_size]
-            logits = head(model.net.features(preprocessing.normalise(images[batch])))
-            loss = F.cross_entropy(logits, labels[batch])
+            batch_labels = labels[batch].to(device)  # the batch moves in one copy; the data set stays put
+            logits = head(model.net.features(preprocessing.normalise(images[batch].to(device))))
+            loss = F.cross_entropy(logits, batch_labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             step += 1
-            accuracy = (logits.argmax(1) == labels[batch]).float().mean().item()
+            accuracy = (logits.argmax(1) == batch_labels).float().mean().item()
             yield PretrainProgress(step, steps, loss.item(), accuracy, time.perf_counter() - start)
     model.eval()
+
+
+def choose_adaptation(
+    model: FineTuning,
+    validation,
+    episodes: int = 50,
+    steps_options: tuple[int, ...] = (5, 10, 20),
+    rate_options: tuple[float, ...] = (0.01, 0.1, 0.4),
+) -> dict[tuple[int, float], float]:
+    """Set ``model``'s test steps and inner learning rate to the pair that does best on ``validation``
+    (an EpisodeSampler of held-out training classes); returns every pair's accuracy.
+
+    Few steps at a large rate can land in a dip of the accuracy curve (5 steps at 0.4
+    scored 82% on glyphs where 10 at 0.1 scored 93%), so the pair is measured, not assumed.
+    """
+    from core.evaluation import evaluate
+
+    scores = {}
+    for steps in steps_options:
+        for rate in rate_options:
+            model.test_steps, model.inner_lr = steps, rate
+            scores[steps, rate] = evaluate(model, validation, episodes).mean
+    steps, rate = max(scores, key=scores.get)
+    model.test_steps, model.inner_lr = steps, rate
+    model.settings.update(test_steps=steps, inner_lr=rate)
+    return scores

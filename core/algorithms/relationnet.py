@@ -65,11 +65,22 @@ class RelationModule(nn.Module):
         return self.fc(self.blocks(pairs).flatten(1)).squeeze(1)
 
 
-def class_features(support_features: torch.Tensor, support_y: torch.Tensor, n_way: int) -> torch.Tensor:
-    """Each class's support feature maps summed over its shots (as the reference code does): [n_way, C, s, s]."""
+def class_features(
+    support_features: torch.Tensor, support_y: torch.Tensor, n_way: int, train_shots: int | None = None
+) -> torch.Tensor:
+    """Each class's support feature maps summed over its shots (as the reference code does): [n_way, C, s, s].
+
+    With ``train_shots``, the sum is rescaled to that many shots (``sum * train_shots / K``
+    for K shots): a model trained on sums of ``train_shots`` features then sees inputs of
+    the size it learnt on at any K. For K = ``train_shots`` this is exactly the sum.
+    """
     summed = torch.zeros(n_way, *support_features.shape[1:], dtype=support_features.dtype,
                          device=support_features.device)  # fmt: skip
-    return summed.index_add_(0, support_y, support_features)
+    summed.index_add_(0, support_y, support_features)
+    if train_shots is None:
+        return summed
+    shots = torch.bincount(support_y, minlength=n_way).clamp_min(1).to(summed.dtype)
+    return summed * (train_shots / shots).view(-1, *[1] * (summed.dim() - 1))
 
 
 def relation_pairs(query_features: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -105,15 +116,21 @@ class RelationNetworks(FewShotAlgorithm):
     """Relation Networks embed support and query images, sum each class's support features,
     and let a small network score every (class, query) pair from 0 (unrelated) to 1 (same
     class). Trained with mean squared error against the one-hot match matrix (the paper),
-    or cross-entropy over the pre-sigmoid values."""
+    or cross-entropy over the pre-sigmoid values.
+
+    The paper trains one model per n_shot, because summed features grow with the shots.
+    ``train_shots`` (the n_shot the model is trained on) rescales the sums to that size at
+    any other n_shot, so one model serves 1 to 10 shots; at n_shot = ``train_shots`` it is
+    the paper's sum."""
 
     name = "relationnet"
 
-    def __init__(self, preprocessing: Preprocessing, hidden: int = 64, fc_units: int = 8, loss: str = "mse") -> None:
+    def __init__(self, preprocessing: Preprocessing, hidden: int = 64, fc_units: int = 8, loss: str = "mse",
+                 train_shots: int = 1) -> None:  # fmt: skip
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
-        super().__init__(preprocessing, hidden=hidden, fc_units=fc_units, loss=loss)
-        self.loss_name = loss
+        super().__init__(preprocessing, hidden=hidden, fc_units=fc_units, loss=loss, train_shots=train_shots)
+        self.loss_name, self.train_shots = loss, train_shots
         self.embedding = RelationEmbedding(preprocessing.channels, hidden)
         self.relation = RelationModule(hidden, RelationEmbedding.output_side(preprocessing.image_size), fc_units)
 
@@ -122,7 +139,7 @@ class RelationNetworks(FewShotAlgorithm):
         n_way = int(support_y.max()) + 1
         features = self.embedding(torch.cat([support_x, query_x]))
         support_features, query_features = features[: len(support_x)], features[len(support_x) :]
-        classes = class_features(support_features, support_y, n_way)
+        classes = class_features(support_features, support_y, n_way, self.train_shots)
         values = self.relation(relation_pairs(query_features, classes)).view(len(query_x), n_way)
         return values, support_features, query_features, classes
 
