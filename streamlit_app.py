@@ -101,3 +101,31 @@ st.markdown(
     "query to each prototype and the resulting probabilities, with the formulas filled in with this "
     "episode's numbers. Use the shipped model, or train one in the page and watch its curves live."
 )
+
+MORE_PAGES = [
+    ("pages/3_MAML.py", "MAML", ":material/timeline:",
+     "Step MAML's inner loop on an episode (play, pause, one step), the loss per step over many episodes, and the "
+     "same adaptation from a random and from a pre-trained start."),
+    ("pages/4_MAML_regression.py", "MAML regression", ":material/ssid_chart:",
+     "The paper's sinusoids: meta-train in the page in seconds, then fit a new curve from 5 or 10 points."),
+    ("pages/5_Relation_Networks.py", "Relation Networks", ":material/grid_on:",
+     "A learned comparison: the relation score of every query with every class, beside ProtoNet's distances."),
+    ("pages/6_Your_images.py", "Your images", ":material/add_photo_alternate:",
+     "Upload, photograph or draw your own classes and have new images classified."),
+    ("pages/7_Compare.py", "Compare", ":material/leaderboard:",
+     "Every algorithm and three baselines on the same seeded episodes: accuracy with 95% CIs, time, size, memory, "
+     "and curves against n_shot and n_way."),
+    ("pages/8_You_vs_the_model.py", "You vs the model", ":material/sports_esports:",
+     "Play one-shot trials yourself, then see your accuracy beside every model's on the same trials."),
+    ("pages/9_Which_algorithm.py", "Which algorithm?", ":material/alt_route:",
+     "A short guide to choosing, grounded in measurements."),
+    ("pages/10_Learn_meta-learning.py", "Learn: meta-learning", ":material/school:",
+     "What it is, where it came from, the three families, and an FAQ."),
+    ("pages/11_Learn_algorithms.py", "Learn: algorithms", ":material/functions:",
+     "Each algorithm's principle, steps, equations, strengths and weaknesses."),
+    ("pages/12_Learn_applications.py", "Learn: applications", ":material/medical_services:",
+     "Medical images, robotics, recommendation; libraries, data sets, papers and open problems."),
+]  # fmt: skip
+for path, label, icon, text in MORE_PAGES:
+    st.page_link(path, label=label, icon=icon)
+    st.markdown(text)

@@ -204,3 +204,38 @@ def test_your_images_from_uploaded_files_and_from_strokes_on_canvases(app_url, p
     page.wait_for_selector("text=Classified in")
     assert "prediction" in page.inner_text('[data-testid="stMain"]')
     save_screenshot(page, "your_images_draw.png")
+
+
+def test_you_vs_the_model_plays_three_trials_and_compares(app_url, page):
+    page.goto(f"{app_url}/You_vs_the_model")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    rerun(page, lambda: main.get_by_text("glyphs", exact=True).click())
+    trials = page.get_by_label("trials")
+    trials.fill("3")
+    rerun(page, lambda: trials.press("Enter"))
+    rerun(page, lambda: page.get_by_role("button", name="Start").click())
+    for trial in range(3):
+        assert f"Trial {trial + 1} of 3" in main.inner_text()
+        assert loaded_images(page) == 1 + 5  # the query and one drawing of each character
+        rerun(page, lambda: page.get_by_role("button", name="3", exact=True).click())
+    text = main.inner_text()
+    assert "Your accuracy" in text and "Trial 4" not in text
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('You and the models'))"
+    )
+    assert "people in Lake et al. (2015): 95.5%" in main.inner_text()
+    save_screenshot(page, "you_vs_the_model.png")
+
+
+def test_compare_streams_a_run_and_offers_the_csv(app_url, page):
+    page.goto(f"{app_url}/Compare?cmp_episodes=3")
+    wait_idle(page)
+    rerun(page, lambda: page.get_by_role("button", name="Run the comparison").click())
+    main = page.locator('[data-testid="stMain"]')
+    assert "checked: equal SHA-256" in main.inner_text()
+    assert page.get_by_role("button", name="Results (CSV)").count() == 1
+    page.wait_for_function(
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('Query accuracy with 95% CI'))"
+    )
+    save_screenshot(page, "compare.png")

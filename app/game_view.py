@@ -1,0 +1,92 @@
+"""The one-shot game: a trial at a time, then your score beside every model's on the same trials."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.compare_lineup import candidates
+from core.contenders import baseline_contenders, model_contender
+from core.episodes import Episode
+from core.figures_compare import game_scores
+from core.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score, score
+from core.montage import to_display
+
+GAME = "game_state"
+YOU = "you"
+COLUMNS = 5
+
+
+def start(settings: dict) -> None:
+    st.session_state[GAME] = {"settings": settings, "answers": [], "scores": None}
+
+
+def state() -> dict | None:
+    return st.session_state.get(GAME)
+
+
+def _answer(choice: int) -> None:
+    st.session_state[GAME]["answers"].append(choice)
+
+
+def ink_on_paper(images) -> list:
+    """Stored strokes are bright on dark; people read characters dark on light."""
+    return to_display(255 - images, scale=3)
+
+
+def show_trial(trial: Episode, number: int, total: int) -> None:
+    """The query on top, the n_way support drawings below, a button under each."""
+    st.progress(number / total, text=f"Trial {number + 1} of {total}")
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    left.image(ink_on_paper(trial.query_x)[0], caption="this drawing…", width=110)
+    right.markdown(f"### …is the same character as which of these {trial.n_way}?\nOne drawing of each; click it.")
+    drawings = ink_on_paper(trial.support_x)
+    for first in range(0, trial.n_way, COLUMNS):
+        columns = st.columns(COLUMNS)
+        for offset, column in enumerate(columns[: trial.n_way - first]):
+            choice = first + offset
+            column.image(drawings[choice], width=84)
+            column.button(f"{choice + 1}", key=f"game_pick_{number}_{choice}", on_click=_answer, args=(choice,),
+                          help="this one")  # fmt: skip
+
+
+def model_scores(trials: list[Episode], image_shape: tuple[int, ...], source: str) -> list[PlayerScore]:
+    """Every shipped model made for ``source`` and both baselines, on exactly the trials the person played."""
+    found, _ = candidates(image_shape)
+    players = [model_contender(c.label, c.algorithm) for c in found if c.shipped_for == source]
+    players += baseline_contenders(image_shape[0], image_shape[1], trials[0].n_way)
+    return [model_score(p.name, p.predict, trials) for p in players]
+
+
+def show_results(you: PlayerScore, models: list[PlayerScore], trials: list[Episode]) -> None:
+    scored = [you] + [m for m in models if m.accuracy]
+    st.metric("Your accuracy", f"{100 * you.accuracy.mean:.0f}%",
+              help=f"{sum(a == int(t.query_y[0]) for a, t in zip(you.answers, trials, strict=True))} of "
+                   f"{len(trials)} trials; 95% CI ±{100 * you.accuracy.ci95:.0f} points")  # fmt: skip
+    figure = game_scores(scored, trials[0].n_way, HUMAN_ACCURACY_LAKE_2015)
+    st.plotly_chart(figure, key="game_scores")
+    st.caption(
+        "The 95.5% is people on Lake et al.'s 20-way within-alphabet one-shot task (Omniglot evaluation "
+        "alphabets, 4.5% errors). With a handful of trials every interval is wide: play more for a tighter one. "
+        "MAML and the fine-tuned network normalise with the statistics of the images they are given, here one "
+        "query at a time."
+    )
+    skipped = [m for m in models if m.skipped]
+    if skipped:
+        st.caption("Could not play: " + "; ".join(f"{m.player} ({m.skipped})" for m in skipped))
+    with st.expander("Trial by trial"):
+        rows = []
+        for index, trial in enumerate(trials):
+            truth = int(trial.query_y[0])
+            row = {"trial": index + 1, "character": trial.class_names[truth], "answer": truth + 1,
+                   "you": _mark(you.answers[index], truth)}  # fmt: skip
+            row.update({m.player: _mark(m.answers[index], truth) for m in models if m.accuracy})
+            rows.append(row)
+        st.dataframe(rows, hide_index=True)
+
+
+def _mark(answer: int | None, truth: int) -> str:
+    return "—" if answer is None else f"{answer + 1} {'✓' if answer == truth else '✗'}"
+
+
+def your_score(trials: list[Episode]) -> PlayerScore:
+    return score(YOU, state()["answers"], trials)

@@ -1,0 +1,86 @@
+"""Compare: every algorithm and three baselines on the same seeded episodes."""
+
+import streamlit as st
+
+from app import compare_view
+from app.compare_lineup import contenders, lineup_picker
+from app.datasets import dataset_controls, load_or_explain, split_control
+from app.page import page_setup
+from core.episodes import EpisodeSampler
+from core.figures_compare import sweep_curves
+from core.roles import assign_roles
+
+page_setup("Compare")
+st.title("Compare the algorithms")
+st.markdown(
+    "Every method below classifies **the same seeded episodes** of the chosen data set and split: accuracy with "
+    "its 95% confidence interval, time per episode (adaptation included), parameter count and peak memory. "
+    "Models are the shipped checkpoints or the ones you trained in this session; nothing trains silently here."
+)
+
+spec = dataset_controls()
+loaded = load_or_explain(spec)
+if loaded is None:
+    st.stop()
+dataset, roles = assign_roles(loaded)
+split = split_control(dataset)
+image_shape = tuple(dataset.images.shape[1:])
+
+columns = st.columns(5)
+n_way = columns[0].number_input("n_way", 2, 60, 5, key="cmp_n_way", bind="query-params")
+n_shot = columns[1].number_input("n_shot", 1, 20, 1, key="cmp_n_shot", bind="query-params")
+n_query = columns[2].number_input("n_query", 1, 20, 5, key="cmp_n_query", bind="query-params")
+episodes = columns[3].number_input("episodes (M)", 1, 2000, 100, key="cmp_episodes", bind="query-params",
+                                   help="600 to 1000 give the papers' ±0.2–0.8 point intervals; 100 take "
+                                        "about a minute")  # fmt: skip
+seed = columns[4].number_input("seed", 0, 10**6, 0, key="cmp_seed", bind="query-params")
+chosen = lineup_picker("cmp", spec, image_shape)
+if split == roles.train:
+    st.warning(f"'{split}' holds the training classes: pick a held-out split ({roles.test}) for a few-shot result.")
+
+
+def sampler(n_way_: int, n_shot_: int) -> EpisodeSampler:
+    return EpisodeSampler(dataset, split, int(n_way_), int(n_shot_), int(n_query), seed=int(seed))
+
+
+if st.button("Run the comparison", type="primary", icon=":material/play_arrow:", key="cmp_run",
+             disabled=not chosen):  # fmt: skip
+    try:
+        episodes_source = sampler(n_way, n_shot)
+    except ValueError as error:
+        st.error(f"{error}.")
+        st.stop()
+    lineup = contenders("cmp", chosen, dataset.split_scheme, split, image_shape, int(n_way))
+    results = compare_view.stream_comparison(lineup, episodes_source, int(episodes))
+    description = (f"{dataset.name}, split '{split}', {n_way}-way {n_shot}-shot, {n_query} queries per class, "
+                   f"{episodes} episodes of seed {seed}")  # fmt: skip
+    st.session_state["cmp_results"] = (results, description, 1 / int(n_way))
+if "cmp_results" in st.session_state:
+    compare_view.show_results(*st.session_state["cmp_results"], prefix="cmp")
+
+st.header("Accuracy against n_shot and n_way")
+left, middle, right = st.columns(3)
+axis = left.radio("vary", ["n_shot", "n_way"], horizontal=True, key="cmp_axis")
+options = list(range(1, 11)) if axis == "n_shot" else list(range(5, 21))
+values = middle.multiselect(f"{axis} values", options, default=[1, 2, 5, 10] if axis == "n_shot" else [5, 10, 15, 20],
+                            key=f"cmp_values_{axis}")  # fmt: skip
+per_point = right.number_input("episodes per point", 1, 1000, 20, key="cmp_sweep_episodes")
+other = f"n_way = {n_way}" if axis == "n_shot" else f"n_shot = {n_shot}"
+st.caption(f"The other setting stays as above ({other}); a method that cannot run a setting leaves a gap.")
+if st.button(f"Run the {axis} sweep", icon=":material/show_chart:", key="cmp_sweep", disabled=not (chosen and values)):
+    lineup = contenders("cmp", chosen, dataset.split_scheme, split, image_shape, int(n_way))
+    try:
+        sampler(max(values) if axis == "n_way" else n_way, max(values) if axis == "n_shot" else n_shot)
+        points = compare_view.stream_sweep(lineup, sampler, axis, sorted(values), (int(n_way), int(n_shot)),
+                                           int(per_point))  # fmt: skip
+    except ValueError as error:
+        st.error(f"{error}.")
+        st.stop()
+    st.session_state[f"cmp_sweep_{axis}"] = points
+for swept in ("n_shot", "n_way"):
+    points = st.session_state.get(f"cmp_sweep_{swept}")
+    if points:
+        st.plotly_chart(sweep_curves(points, swept, f"Accuracy against {swept} on '{split}'"),
+                        key=f"cmp_curve_{swept}")  # fmt: skip
+        st.download_button(f"{swept} sweep (CSV)", compare_view.to_csv(compare_view.sweep_rows(points)),
+                           f"sweep-{swept}.csv", "text/csv", key=f"cmp_sweep_csv_{swept}")  # fmt: skip

@@ -1,0 +1,120 @@
+"""AppTest: the Compare page runs every method on the same episodes; the game plays and scores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_compare_runs_models_and_baselines_on_the_same_episodes():
+    at = open_page("pages/7_Compare.py")
+    lineup = at.multiselect(key="cmp_lineup").value
+    assert {"MAML · maml-glyphs", "first-order MAML · fomaml-glyphs", "Prototypical Networks · protonet-glyphs",
+            "Relation Networks · relationnet-glyphs", "pre-trained + fine-tuned · finetune-glyphs",
+            "nearest neighbour on pixels", "trained from scratch on the support set"} == set(lineup)  # fmt: skip
+    at.number_input(key="cmp_episodes").set_value(4).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    table = at.dataframe[0].value
+    assert len(table) == 7 and (table["episodes"] == 4).all()
+    assert table["accuracy %"].between(0, 100).all() and (table["ms per episode (median)"] > 0).all()
+    assert (table.loc[table["method"] != "nearest neighbour on pixels", "parameters"] > 100_000).all()
+    assert any("checked: equal SHA-256" in caption.value for caption in at.caption)
+    assert {"Results (CSV)", "Every episode (CSV)"} <= {button.label for button in at.get("download_button")}
+
+
+def test_compare_sweeps_n_shot_and_draws_one_curve_per_method():
+    at = open_page("pages/7_Compare.py")
+    at.multiselect(key="cmp_lineup").set_value(["Prototypical Networks · protonet-glyphs",
+                                                "nearest neighbour on pixels"])  # fmt: skip
+    at.multiselect(key="cmp_values_n_shot").set_value([1, 3])
+    at.number_input(key="cmp_sweep_episodes").set_value(2).run()
+    at.button(key="cmp_sweep").click().run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    curves = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    sweep = next(c for c in curves if c["layout"]["title"]["text"].startswith("Accuracy against n_shot"))
+    lines = [trace for trace in sweep["data"] if trace.get("mode") == "lines+markers"]
+    assert {trace["name"] for trace in lines} == {"Prototypical Networks · protonet-glyphs",
+                                                  "nearest neighbour on pixels"}  # fmt: skip
+    assert all(trace["x"] == [1, 3] for trace in lines)
+
+
+def test_compare_says_what_to_change_when_the_episodes_do_not_fit():
+    at = open_page("pages/7_Compare.py")
+    at.number_input(key="cmp_n_query").set_value(20).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    assert any("lower n_shot or n_query" in error.value for error in at.error)
+
+
+def play(at: AppTest, answers) -> AppTest:
+    for trial, answer in enumerate(answers):
+        at.button(key=f"game_pick_{trial}_{answer}").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def game_trials(source: str, n_way: int, trials: int, seed: int):
+    from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
+    from core.game import one_shot_trials
+
+    spec = DatasetSpec("omniglot", str(find_omniglot_root()), split_scheme="lake") if source == "omniglot" else \
+        DatasetSpec("glyphs")  # fmt: skip
+    return one_shot_trials(load_dataset(spec), "evaluation", n_way, trials, seed)
+
+
+def start_game(trials: int) -> AppTest:
+    at = open_page("pages/8_You_vs_the_model.py")
+    at.radio(key="game_source").set_value("glyphs")
+    at.number_input(key="game_trials").set_value(trials).run()
+    at.button(key="game_start").click().run()
+    return at
+
+
+def test_a_perfect_game_scores_100_and_the_models_play_the_same_trials():
+    at = start_game(3)
+    answers = [int(t.query_y[0]) for t in game_trials("glyphs", 5, 3, seed=0)]
+    play(at, answers)
+    assert at.metric[0].value == "100%"
+    review = at.dataframe[0].value
+    assert list(review["answer"]) == [a + 1 for a in answers] and all(review["you"].str.endswith("✓"))
+    assert "Prototypical Networks · protonet-glyphs" in review.columns
+    scores = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "you" in scores["data"][0]["y"] and any("95.5%" in a["text"] for a in scores["layout"]["annotations"])
+
+
+def test_a_new_game_gives_new_trials_and_twenty_way_leaves_maml_out():
+    at = start_game(2)
+    first = [b.key for b in at.button if b.key and b.key.startswith("game_pick_0_")]
+    at.radio(key="game_n_way").set_value(20).run()
+    at.button(key="game_start").click().run()
+    picks = [b.key for b in at.button if b.key and b.key.startswith("game_pick_0_")]
+    assert len(first) == 5 and len(picks) == 20
+    play(at, [0, 0])
+    assert any("MAML" in caption.value and "5-way head" in caption.value for caption in at.caption)
+
+
+def test_the_guide_rests_on_the_measured_comparison():
+    from app.guide import compare_rows
+
+    at = open_page("pages/9_Which_algorithm.py")
+    if not compare_rows():
+        assert any("python -m benchmarks.compare_shipped" in info.value for info in at.info)
+        return
+    table = at.dataframe[0].value
+    assert {"Prototypical Networks", "MAML", "nearest neighbour on pixels"} <= set(table["method"])
+    headers = [header.value for header in at.header]
+    assert len(headers) == 6 and headers[0].startswith("1. What is your data like")
+    links = {link.proto.page for link in at.get("page_link")}
+    assert {"Compare", "MAML", "Prototypical_Networks", "Your_images"} <= links
