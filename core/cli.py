@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     finetune.add_argument("--batch-size", type=int, default=128, help="images per mini-batch")
     finetune.add_argument("--tune-adaptation", action="store_true",
-                          help="choose --test-steps and --inner-lr on validation classes after pre-training")  # fmt: skip
+                          help="choose --test-steps and --inner-lr on validation classes")  # fmt: skip
     _episode_flags(train_parser, n_way=20, n_shot=5, n_query=5)
     train_parser.add_argument("--episodes", type=int, default=2000, help="training steps")
     train_parser.add_argument("--meta-batch", type=int, default=1, help="episodes averaged into one update")

@@ -28,7 +28,8 @@ choice = episode_controls(spec, dataset, n_query_default=5)
 device_control()
 defaults = TrainingDefaults(episodes=100, steps_label="outer steps (meta-batches)", n_way=5, n_shot=1,
                             learning_rate_label="meta learning rate β")  # fmt: skip
-model = model_picker("maml", "maml", spec, dataset, lambda preprocessing, n_shot, **settings: MAML(preprocessing, **settings),
+model = model_picker("maml", "maml", spec, dataset,
+                     lambda preprocessing, n_shot, **settings: MAML(preprocessing, **settings),
                      maml_view.hyperparameters, defaults)  # fmt: skip
 raw_episode = sample_or_explain(dataset, choice)
 if model is None or raw_episode is None:
