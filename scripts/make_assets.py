@@ -23,7 +23,7 @@ PROTONET = ["--algorithm", "protonet", "--n-way", "20", "--n-shot", "5", "--n-qu
 MAML = ["--algorithm", "maml", "--n-way", "5", "--n-shot", "1", "--n-query", "5", "--inner-lr", "0.4",
         "--train-steps", "1", "--test-steps", "3", "--lr-decay-every", "100000", "--val-episodes", "100"]  # fmt: skip
 # The fine-tuning baseline MAML's page compares with: ordinary training on all training classes.
-FINETUNE = ["--algorithm", "finetune", "--inner-lr", "0.4", "--test-steps", "5", "--epochs", "3"]
+FINETUNE = ["--algorithm", "finetune", "--epochs", "3", "--tune-adaptation"]
 # Relation Networks: 5-way 1-shot with 19 queries per class, as the paper's Omniglot setting
 # (summed class features change scale with the shot, so a model is best at the shot it trained on).
 RELATION = ["--algorithm", "relationnet", "--n-way", "5", "--n-shot", "1", "--n-query", "19", "--episodes", "2000",
