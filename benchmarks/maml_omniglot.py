@@ -20,15 +20,14 @@ Checkpoints go to ``benchmarks/results/checkpoints/`` (not committed).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import torch
 
+from benchmarks.omniglot_runs import record_run, vinyals_omniglot
 from core.algorithms import MAML
 from core.checkpoints import save_checkpoint
-from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate
 from core.preprocessing import fitted_preprocessing
@@ -131,22 +130,15 @@ def main() -> None:
     parser.add_argument("--omniglot", default=None, help="Omniglot folder (default: the usual places)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results and checkpoints go")
     args = parser.parse_args()
-    root = args.omniglot or find_omniglot_root()
-    if root is None:
-        raise SystemExit("Omniglot not found: pass --omniglot PATH or set OMNIGLOT_ROOT")
-    dataset = load_dataset(DatasetSpec("omniglot", str(root), "vinyals"))
-    results_path = args.out / "maml_omniglot.json"
-    args.out.mkdir(parents=True, exist_ok=True)
+    dataset = vinyals_omniglot(args.omniglot)
+    runs = {}
     for name in args.only:
         five = name.endswith("-5way")
         iterations = args.iterations_5way if five else args.iterations_20way
         meta_batch = args.meta_batch_5way if five else args.meta_batch_20way
-        result = train_one(dataset, name, iterations, meta_batch, args.out)
-        runs = json.loads(results_path.read_text()) if results_path.exists() else {}
-        runs[name] = result
-        results_path.write_text(json.dumps(runs, indent=2) + "\n")
-        (args.out / "maml_omniglot.md").write_text(table(runs) + "\n")
-    print(table(json.loads(results_path.read_text())))
+        runs = record_run(args.out, "maml_omniglot", name, train_one(dataset, name, iterations, meta_batch, args.out),
+                          table)  # fmt: skip
+    print(table(runs))
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.omniglot_runs import vinyals_omniglot
 from core.algorithms import PrototypicalNetworks
 from core.baselines import pixel_nearest_neighbour_predict
 from core.checkpoints import save_checkpoint
-from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate, evaluate_predictor
 from core.preprocessing import fitted_preprocessing
@@ -79,10 +79,7 @@ def main() -> None:
     parser.add_argument("--omniglot", default=None, help="Omniglot folder (default: the usual places)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where results and checkpoints go")
     args = parser.parse_args()
-    root = args.omniglot or find_omniglot_root()
-    if root is None:
-        raise SystemExit("Omniglot not found: pass --omniglot PATH or set OMNIGLOT_ROOT")
-    dataset = load_dataset(DatasetSpec("omniglot", str(root), "vinyals"))
+    dataset = vinyals_omniglot(args.omniglot)
     runs = {shot: train_one(dataset, shot, args.episodes, args.out) for shot in (1, 5)}
     pixels = {}
     for n_way, n_shot in [(5, 1), (5, 5), (20, 1), (20, 5)]:
