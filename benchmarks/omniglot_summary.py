@@ -2,7 +2,8 @@
 
     python -m benchmarks.omniglot_summary
 
-Reads what ``protonet_omniglot``, ``maml_omniglot`` and ``relationnet_omniglot`` wrote
+Reads what ``protonet_omniglot``, ``maml_omniglot``, ``relationnet_omniglot`` and
+``baselines_omniglot`` wrote
 to ``benchmarks/results/*.json`` (nothing is re-run) and writes ``omniglot_summary.md``.
 All cells are the Vinyals test split with rotations, ± the 95% CI of the seeded test
 episodes; "not run" where a run is missing.
@@ -42,6 +43,10 @@ def ours() -> dict[str, dict[tuple[int, int], dict | None]]:
         rows[label] = {s: maml.get(f"{variant}-{s[0]}way", {}).get("tests", {}).get(_key(s)) for s in SETTINGS}
     rows["Relation Networks"] = {s: relation.get(f"{s[0]}way{s[1]}shot", {}).get("test") for s in SETTINGS}
     rows["nearest neighbour on pixels"] = {s: protonet.get("pixels", {}).get(_key(s)) for s in SETTINGS}
+    baselines = load("baselines_omniglot")
+    trained = {"scratch": "trained from scratch on the support set", "finetune": "pre-trained + fine-tuned"}
+    for run, label in trained.items():
+        rows[label] = {s: baselines.get(run, {}).get("tests", {}).get(_key(s)) for s in SETTINGS}
     return rows
 
 
