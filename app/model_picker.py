@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.checkpoint_upload import checkpoint_upload
 from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_models, shipped_checkpoints
 from app.training_panel import TrainingDefaults, last_curves, training_panel
 from core.algorithms import FewShotAlgorithm
@@ -41,6 +42,11 @@ def model_picker(
     pending = st.session_state.pop(f"{prefix}_select", None)
     if pending:  # a run just ended: show its model (set before the widgets exist)
         st.session_state[source_key], st.session_state[session_key] = SESSION, pending
+    with st.expander("Upload a checkpoint"):
+        before = set(session_models(algorithm))
+        uploaded = checkpoint_upload(prefix)
+    if uploaded in set(session_models(algorithm)) - before:  # newly uploaded for this page: show it
+        st.session_state[source_key], st.session_state[session_key] = SESSION, uploaded
     shipped, trained = shipped_checkpoints(algorithm), session_models(algorithm)
     options = [o for o, present in ((SHIPPED, shipped), (SESSION, trained), (TRAIN, True)) if present]
     if st.session_state.get(source_key) not in options:
@@ -74,9 +80,11 @@ def model_picker(
 
 def _session_model_tools(prefix: str, name: str, algorithm: FewShotAlgorithm, metadata: dict) -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
-    training = metadata.get("training", {})
+    training = metadata.get("training") if isinstance(metadata.get("training"), dict) else {}
+    data = metadata.get("dataset") if isinstance(metadata.get("dataset"), dict) else {}  # uploads: any JSON
     left.caption(
-        f"Trained here on {metadata['dataset']['name']}: {training.get('n_way')}-way {training.get('n_shot')}-shot, "
+        f"Trained on {data.get('name', data.get('source'))}: "
+        f"{training.get('n_way')}-way {training.get('n_shot')}-shot, "
         f"{training.get('episodes')} episodes in {training.get('seconds')} s"
         + (", stopped early" if training.get("interrupted") else "")
     )

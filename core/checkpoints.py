@@ -6,6 +6,7 @@ the architecture is rebuilt from the JSON before the weights are checked against
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from core.preprocessing import Preprocessing
 
 FORMAT = "meta-learning-playground/checkpoint-v1"
 MAX_BYTES = 200 * 1024 * 1024
+MAX_JSON_BYTES = 1024 * 1024
 
 
 class CheckpointError(ValueError):
@@ -49,18 +51,42 @@ def save_checkpoint(path: str | Path, algorithm: FewShotAlgorithm, metadata: dic
     return weights_path, json_path
 
 
+def resume_path(path: str | Path) -> Path:
+    """``name.resume.safetensors``: the last weights and optimiser state that ``--resume`` continues from."""
+    weights_path, _ = checkpoint_paths(path)
+    return weights_path.with_name(weights_path.name.removesuffix(".safetensors") + ".resume.safetensors")
+
+
+def save_resume_state(path: str | Path, tensors: dict[str, torch.Tensor]) -> Path:
+    """Write ``TrainingRun.resume_state()`` beside the checkpoint at ``path``."""
+    target = resume_path(path)
+    save_file({name: tensor.contiguous() for name, tensor in tensors.items()}, str(target))
+    return target
+
+
+def read_resume_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors ``save_resume_state`` wrote (safetensors only, size-limited, like the weights)."""
+    return _read_weights(resume_path(path))
+
+
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The checkpoint's JSON, checked for the fields needed to rebuild the model."""
     _, json_path = checkpoint_paths(path)
     if not json_path.is_file():
         raise CheckpointError(f"{json_path} is missing: a checkpoint is a .safetensors file with a .json beside it")
+    size = json_path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise CheckpointError(
+            f"{json_path} is {size / 2**20:.1f} MB, above the {MAX_JSON_BYTES // 2**20} MB limit for a "
+            "checkpoint description; use the .json saved beside the weights"
+        )
     try:
         record = json.loads(json_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise CheckpointError(f"{json_path} is not valid JSON ({error})") from None
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise CheckpointError(f"{json_path} is not a playground checkpoint description (no format {FORMAT!r})")
-    if record.get("algorithm") not in ALGORITHMS:
+    if not isinstance(record.get("algorithm"), str) or record["algorithm"] not in ALGORITHMS:
         raise CheckpointError(
             f"{json_path} names algorithm {record.get('algorithm')!r}; known: {', '.join(ALGORITHMS)}"
         )
@@ -92,11 +118,30 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
 
 
 def build_algorithm(record: dict, source: Path | str = "checkpoint") -> FewShotAlgorithm:
+    """The untrained model ``record`` describes; raises ``CheckpointError`` when it cannot be built.
+
+    The JSON may come from anyone, so the architecture is first built on the "meta" device
+    (shapes only, no memory) and refused when its weights could not fit in ``MAX_BYTES``.
+    """
     try:
         preprocessing = Preprocessing.from_dict(record["preprocessing"])
-        return ALGORITHMS[record["algorithm"]](preprocessing, **record.get("settings", {}))
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckpointError(f"{source} describes a model that cannot be built ({error})") from None
+        cls, settings = ALGORITHMS[record["algorithm"]], dict(record.get("settings", {}))
+        if "fetch" in inspect.signature(cls).parameters:
+            settings["fetch"] = False  # a checkpoint carries its own weights: it never starts a download
+        with torch.device("meta"):
+            skeleton = cls(preprocessing, **settings)
+    except Exception as error:  # untrusted settings fail in many ways (negative sizes, wrong types...)
+        raise CheckpointError(
+            f"{source} describes a model that cannot be built ({type(error).__name__}: {error}); "
+            "use the .json saved with these weights"
+        ) from None
+    size = sum(tensor.numel() * tensor.element_size() for tensor in skeleton.state_dict().values())
+    if size > MAX_BYTES:
+        raise CheckpointError(
+            f"{source} describes a model of {size / 2**20:.0f} MB of weights, above the "
+            f"{MAX_BYTES // 2**20} MB limit; use the .json saved with these weights"
+        )
+    return cls(preprocessing, **settings)
 
 
 def _read_weights(weights_path: Path) -> dict[str, torch.Tensor]:

@@ -13,7 +13,14 @@ import torch
 
 from core.algorithms import ALGORITHMS
 from core.algorithms.finetune import choose_adaptation, pretrain
-from core.checkpoints import load_checkpoint, save_checkpoint
+from core.checkpoints import (
+    load_checkpoint,
+    read_metadata,
+    read_resume_state,
+    resume_path,
+    save_checkpoint,
+    save_resume_state,
+)
 from core.cli_progress import bar, drive
 from core.datasets import SOURCES, DatasetSpec, find_omniglot_root, load_dataset
 from core.datasets.omniglot import SPLIT_SCHEMES
@@ -26,6 +33,7 @@ from core.roles import assign_roles, validation_sampler
 from core.training import TrainConfig, check_precision, train
 
 HELP = argparse.ArgumentDefaultsHelpFormatter
+DIVERGED = 3  # exit status when a non-finite loss stopped training (Ctrl-C: 130, bad flags: 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
     train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
+    train_parser.add_argument("--resume", type=Path, default=None,
+                              help="continue the run that saved this checkpoint, up to --episodes steps "
+                                   "(same flags as that run; --lr and --episodes may change)")  # fmt: skip
     _device_flag(train_parser)
     train_parser.add_argument("--amp", action="store_true", help="bf16 autocast in meta-training (CUDA only)")
     train_parser.set_defaults(command=run_train)
@@ -187,10 +198,13 @@ def run_train(args: argparse.Namespace) -> int:
         _announce(device, context)
         preprocessing = fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark=spec.source != "folder")
         algorithm = ALGORITHMS[args.algorithm](preprocessing, **_settings(args)).to(device)
+        if args.resume:
+            algorithm = _resumed_model(algorithm, spec, args, context, device)
+        resume_state = None
         if args.algorithm == "finetune":
             interrupted, training = _pretrain(algorithm, dataset, roles, args)
         else:
-            interrupted, training = _meta_train(algorithm, dataset, roles, args, context)
+            interrupted, training, resume_state = _meta_train(algorithm, dataset, roles, args, context)
         training |= {"device": device.type, "world_size": context.world_size}
     finally:
         stop(context)  # the tests and the checkpoint below are rank 0's alone
@@ -215,12 +229,39 @@ def run_train(args: argparse.Namespace) -> int:
         "test_accuracy": tests,
     }
     weights, _ = save_checkpoint(args.out, algorithm, metadata)
+    if resume_state is not None:
+        save_resume_state(args.out, resume_state)
     best = f" (best validation at step {training['best_step']})" if training.get("best_step") else ""
     print(
         f"\nsaved {weights}{best}; test on {roles.test}: "
         + (", ".join(f"{k} {100 * v['mean']:.1f} ± {100 * v['ci95']:.1f}%" for k, v in tests.items()) or "skipped")
     )
-    return 130 if interrupted else 0
+    return 130 if interrupted else DIVERGED if training.get("stopped_because") else 0
+
+
+def _resumed_model(algorithm, spec: DatasetSpec, args: argparse.Namespace, context: DistributedContext, device):
+    """The checkpoint's model, once its algorithm, settings, data and episodes are checked against the flags."""
+    if args.algorithm == "finetune":
+        raise ValueError("--resume continues meta-training; finetune pre-trains in one go: drop --resume")
+    record = read_metadata(args.resume)
+    training, data = record.get("training", {}), record.get("dataset", {})
+    saved = {"algorithm": record["algorithm"], "settings": record.get("settings"),
+             "dataset": data.get("source"), "image size": data.get("image_size"),
+             "n_way": training.get("n_way"), "n_shot": training.get("n_shot"), "n_query": training.get("n_query"),
+             "seed": training.get("seed"), "global meta-batch": training.get("global_meta_batch", 1)}  # fmt: skip
+    wanted = {"algorithm": args.algorithm, "settings": json.loads(json.dumps(algorithm.settings)),
+              "dataset": spec.source, "image size": spec.image_size, "n_way": args.n_way, "n_shot": args.n_shot,
+              "n_query": args.n_query, "seed": args.seed,
+              "global meta-batch": args.meta_batch * context.world_size}  # fmt: skip
+    differ = [f"{key} {saved[key]!r} (flags: {wanted[key]!r})" for key in wanted if saved[key] != wanted[key]]
+    if differ:
+        raise ValueError(f"--resume {args.resume}: that run used other settings: {'; '.join(differ)}. "
+                         "Pass the same flags as the first run, or train a new model without --resume")  # fmt: skip
+    if not resume_path(args.resume).is_file():
+        raise ValueError(f"--resume {args.resume}: {resume_path(args.resume).name} is missing beside it (only "
+                         "`python -m core train` writes one); train a new model without --resume")  # fmt: skip
+    resumed, _ = load_checkpoint(args.resume, device)
+    return resumed.train()
 
 
 def _announce(device: torch.device, context: DistributedContext) -> None:
@@ -229,24 +270,38 @@ def _announce(device: torch.device, context: DistributedContext) -> None:
         print(f"device: {describe_device(device)}{processes}", file=sys.stderr)
 
 
-def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: DistributedContext) -> tuple[bool, dict]:
+def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: DistributedContext) -> tuple:
     sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
     test_n_way = algorithm.settings.get("n_way", 5)
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
                          args.validate_every, args.val_episodes, args.amp)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)
+    if args.resume:
+        saved = read_metadata(args.resume).get("training", {})
+        best = (saved["best_step"], saved["best_val_accuracy"]) if saved.get("best_step") is not None else None
+        run.resume(saved.get("episodes", 0), read_resume_state(args.resume), best)
     global_batch = args.meta_batch * context.world_size
     per_step = f", {global_batch} per step" if global_batch > 1 else ""
     if context.is_main:
         print(f"training {args.algorithm} on {dataset.name} ({dataset.split_scheme}), split {roles.train}: "
               f"{args.n_way}-way {args.n_shot}-shot {args.n_query}-query, {args.episodes} episodes{per_step}",
               file=sys.stderr)  # fmt: skip
-    interrupted = drive(run, args.episodes, show=context.is_main)
+    stopped_because = None
+    try:
+        interrupted = drive(run, args.episodes, show=context.is_main)
+    except FloatingPointError as error:  # raised before the step: the weights are the last good ones
+        interrupted, stopped_because = False, f"non-finite loss: {error}"
+        if context.is_main:
+            print(f"\nstopped: {error} (for example --lr {args.lr / 10:g}); saving the last good weights. "
+                  f"Continue with --resume {args.out} --lr {args.lr / 10:g}", file=sys.stderr)  # fmt: skip
     run.finish()
+    resume_state = run.resume_state()  # the last weights, not the best validated ones finish() put back
     return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
                          "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
-                         "seconds": round(run.seconds, 1), "global_meta_batch": global_batch}  # fmt: skip
+                         "seconds": round(run.seconds, 1), "global_meta_batch": global_batch,
+                         "stopped_because": stopped_because, "resumed_from": str(args.resume) if args.resume else None,
+                         }, resume_state  # fmt: skip
 
 
 def _pretrain(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool, dict]:

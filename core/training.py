@@ -101,6 +101,7 @@ class TrainingRun(Iterator[Progress]):
         self.best_accuracy: float | None = None
         self.best_step: int | None = None
         self._best_state: dict | None = None
+        self._last_state: dict[str, torch.Tensor] | None = None  # kept by finish(), before the best comes back
 
     def __next__(self) -> Progress:
         if self.step >= self.config.episodes:
@@ -118,6 +119,7 @@ class TrainingRun(Iterator[Progress]):
     def _update(self) -> tuple[float, float]:
         self.algorithm.train()
         self.optimizer.zero_grad(set_to_none=True)
+        buffers = [buffer.clone() for buffer in self.algorithm.buffers()]  # BatchNorm statistics, a few KB
         batch = self.config.meta_batch
         total_loss = total_accuracy = 0.0
         for index in self.distributed.episode_indices(self.step, batch):
@@ -128,7 +130,9 @@ class TrainingRun(Iterator[Progress]):
             total_accuracy += accuracy.item() / batch
         if self.distributed.enabled:
             total_loss, total_accuracy = self._synchronise(total_loss, total_accuracy)
-        if not math.isfinite(total_loss):
+        if not math.isfinite(total_loss):  # nothing is stepped: the weights stay the last good ones
+            for buffer, saved in zip(self.algorithm.buffers(), buffers):
+                buffer.copy_(saved)  # the forward pass already ran the statistics into the NaNs
             raise FloatingPointError(
                 f"the loss became {total_loss} at step {self.step + 1}; try a smaller learning rate"
             )
@@ -159,11 +163,61 @@ class TrainingRun(Iterator[Progress]):
             self._best_state = copy.deepcopy(self.algorithm.state_dict())
         return Progress(**{**record.__dict__, "val_accuracy": result.mean, "val_ci95": result.ci95, "best": improved})
 
+    def resume_state(self) -> dict[str, torch.Tensor]:
+        """The current (not the best) weights and Adam's moments, as flat CPU tensors to save beside a checkpoint.
+
+        With ``step`` this is everything needed to continue as if the run had never stopped.
+        """
+        if self._last_state is not None:
+            return self._last_state
+        tensors = {f"model.{k}": v.detach().cpu().clone() for k, v in self.algorithm.state_dict().items()}
+        for index, state in self.optimizer.state_dict()["state"].items():
+            tensors |= {f"adam.{index}.{k}": torch.as_tensor(v).detach().cpu().clone() for k, v in state.items()}
+        return tensors
+
+    def resume(self, step: int, tensors: dict[str, torch.Tensor], best: tuple[int, float] | None = None) -> None:
+        """Continue after ``step`` steps from ``resume_state()``'s tensors: the same episodes and updates follow.
+
+        ``best`` is the checkpoint's (best_step, best_val_accuracy) when the model now holds
+        those weights, so a later validation must beat it to replace them.
+        """
+        if not 0 <= step < self.config.episodes:
+            raise ValueError(f"the checkpoint has trained {step} steps already; ask for more with --episodes")
+        if best is not None:
+            self.best_step, self.best_accuracy = best
+            self._best_state = copy.deepcopy(self.algorithm.state_dict())
+        model = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+        try:
+            self.algorithm.load_state_dict(model)
+            self.optimizer.load_state_dict({"state": _adam_state(tensors, list(self.algorithm.parameters())),
+                                            "param_groups": self.optimizer.state_dict()["param_groups"]})  # fmt: skip
+        except (RuntimeError, KeyError, IndexError, ValueError) as error:
+            raise ValueError(f"the resume state does not fit this model ({error}); train without --resume") from None
+        self.step = step
+        self.scheduler.last_epoch = step  # StepLR's learning rate is a function of the step alone
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.learning_rate * self.config.lr_decay ** (step // self.config.lr_decay_every)
+
     def finish(self) -> None:
         """Load the best validated weights (no-op when nothing was validated)."""
+        self._last_state = self.resume_state()
         if self._best_state is not None:
             self.algorithm.load_state_dict(self._best_state)
         self.algorithm.eval()
+
+
+def _adam_state(tensors: dict[str, torch.Tensor], parameters: list[torch.Tensor]) -> dict[int, dict]:
+    """``adam.<index>.<name>`` tensors -> Adam's per-parameter state, each moment checked against its parameter."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("adam."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    for index, entry in state.items():
+        shape = tuple(parameters[index].shape)
+        if {k: tuple(v.shape) for k, v in entry.items()} != {"step": (), "exp_avg": shape, "exp_avg_sq": shape}:
+            raise KeyError(f"Adam's state for parameter {index} does not match its shape {shape}")
+    return state
 
 
 def train(

@@ -86,9 +86,10 @@ def decode_image(name: str, data: bytes, limits: ImageLimits = ImageLimits()) ->
             " limit; upload a smaller version (for example a JPEG, or fewer pixels)"
         )
     image = _open(label, data, limits)
-    frames = getattr(image, "n_frames", 1)
-    note = f"{label}: only the first of its {frames} frames was used." if frames > 1 and image.format != "MPO" else None
     try:  # a decoder can fail in many ways on damaged bytes; all of them mean the same to the person
+        frames = getattr(image, "n_frames", 1)  # reads every frame's header: damaged ones fail here
+        several = frames > 1 and image.format != "MPO"
+        note = f"{label}: only the first of its {frames} frames was used." if several else None
         image.draft(None, (limits.max_side, limits.max_side))  # JPEG only: decode at a reduced scale, cheaply
         image.load()
         image = ImageOps.exif_transpose(image)
@@ -186,12 +187,19 @@ def _standardise(label: str, image: Image.Image, max_side: int) -> DecodedImage:
     elif image.mode not in _RESIZABLE:  # palette, 1-bit, CMYK, YCbCr...: resizing these would not antialias
         image = image.convert("RGB" if colour else "L")
     if max(image.size) > max_side:
-        image = ImageOps.contain(image, (max_side, max_side), Image.Resampling.LANCZOS)
+        image = _shrink(image, max_side)
     if image.mode in ("I", "F"):
         image = _wide_to_l(image)
     if transparent:
         return _flatten_alpha(label, image, colour)
     return DecodedImage(to_mode(image, 3 if colour else 1))  # to_mode scales 16-bit to 8 bits
+
+
+def _shrink(image: Image.Image, max_side: int) -> Image.Image:
+    """Longer side to ``max_side``, aspect kept, no side under 1 pixel (ImageOps.contain makes 2×3000 0×512)."""
+    scale = max_side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 def _wide_to_l(image: Image.Image) -> Image.Image:

@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
-from core.checkpoints import read_metadata
-from core.cli import build_parser, main
+from core.algorithms import PrototypicalNetworks
+from core.checkpoints import load_checkpoint, read_metadata, read_resume_state
+from core.cli import DIVERGED, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_RUN = ["--dataset", "glyphs", "--n-way", "5", "--n-shot", "1", "--n-query", "2", "--validate-every", "4",
@@ -83,3 +85,59 @@ def test_relation_networks_train_from_the_cli_with_their_loss(tmp_path):
     assert main(["train", *SMALL_RUN, *flags, "--out", str(out)]) == 0
     record = read_metadata(out)
     assert record["algorithm"] == "relationnet" and record["settings"]["loss"] == "cross_entropy"
+
+
+RESUMABLE = [*SMALL_RUN, "--validate-every", "0", "--test-episodes", "2", "--test-shots", "1"]
+
+
+def _last_weights(out: Path) -> dict:
+    return {k: v for k, v in read_resume_state(out).items() if k.startswith("model.")}
+
+
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    assert main(["train", *RESUMABLE, "--episodes", "6", "--out", str(tmp_path / "whole")]) == 0
+    assert main(["train", *RESUMABLE, "--episodes", "3", "--out", str(tmp_path / "half")]) == 0
+    resumed = ["--episodes", "6", "--resume", str(tmp_path / "half"), "--out", str(tmp_path / "resumed")]
+    assert main(["train", *RESUMABLE, *resumed]) == 0
+    record = read_metadata(tmp_path / "resumed")
+    assert record["training"]["episodes"] == 6 and record["training"]["resumed_from"] == str(tmp_path / "half")
+    whole, again = read_resume_state(tmp_path / "whole"), read_resume_state(tmp_path / "resumed")
+    assert set(whole) == set(again) and any(k.startswith("adam.") for k in whole)
+    for key, value in whole.items():
+        assert torch.allclose(value.float(), again[key].float(), atol=1e-6), key
+
+
+def test_resume_refuses_flags_that_differ_from_the_first_run(tmp_path, capsys):
+    assert main(["train", *RESUMABLE, "--episodes", "2", "--out", str(tmp_path / "first")]) == 0
+    capsys.readouterr()
+    flags = ["--n-way", "4", "--distance", "cosine", "--episodes", "4", "--resume", str(tmp_path / "first")]
+    assert main(["train", *RESUMABLE, *flags, "--out", str(tmp_path / "second")]) == 2
+    error = capsys.readouterr().err
+    assert "that run used other settings" in error and "n_way 5 (flags: 4)" in error and "'cosine'" in error
+    assert main(["train", *RESUMABLE, "--episodes", "2", "--resume", str(tmp_path / "first"),
+                 "--out", str(tmp_path / "third")]) == 2  # fmt: skip
+    assert "trained 2 steps already; ask for more with --episodes" in capsys.readouterr().err
+
+
+def test_a_diverging_loss_saves_the_last_good_weights_and_advises_a_smaller_rate(tmp_path, capsys, monkeypatch):
+    assert main(["train", *RESUMABLE, "--episodes", "3", "--out", str(tmp_path / "clean")]) == 0
+    capsys.readouterr()
+    calls, episode_loss = [], PrototypicalNetworks.episode_loss
+
+    def blows_up_at_step_4(self, episode):  # the algorithm's loss, not the training loop, goes wrong
+        loss, accuracy = episode_loss(self, episode)
+        calls.append(1)
+        return (loss * float("nan"), accuracy) if len(calls) == 4 else (loss, accuracy)
+
+    monkeypatch.setattr(PrototypicalNetworks, "episode_loss", blows_up_at_step_4)
+    assert main(["train", *RESUMABLE, "--episodes", "8", "--out", str(tmp_path / "diverged")]) == DIVERGED
+    error = capsys.readouterr().err
+    assert "smaller learning rate" in error and "--lr 0.0001" in error and "--resume" in error
+    record = read_metadata(tmp_path / "diverged")
+    assert record["training"]["stopped_because"].startswith("non-finite loss") and record["training"]["episodes"] == 3
+    clean, diverged = _last_weights(tmp_path / "clean"), _last_weights(tmp_path / "diverged")
+    assert all(
+        torch.isfinite(v.float()).all() and torch.allclose(v.float(), clean[k].float()) for k, v in diverged.items()
+    )
+    model, _ = load_checkpoint(tmp_path / "diverged")
+    assert all(torch.isfinite(v.float()).all() for v in model.state_dict().values())

@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,8 @@ def rank_gradients(tmp_path_factory):
     out = tmp_path_factory.mktemp("ranks")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("OMP_NUM_THREADS", "1")  # the spawned processes inherit it
+        # spawn re-runs __main__'s file in each child; after an AppTest that is a deleted temporary script
+        patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
         mp.spawn(gradient_worker, args=(free_port(), str(out)), nprocs=WORLD, join=True)
     return out
 

@@ -65,3 +65,35 @@ def test_amp_is_refused_off_cuda_with_advice(setup):
     model, sampler, _ = setup
     with pytest.raises(ValueError, match="needs a CUDA device.*--device cuda"):
         train(model, sampler, TrainConfig(episodes=1, amp=True))
+
+
+def test_a_non_finite_loss_leaves_the_last_good_weights_and_statistics(setup, monkeypatch):
+    model, sampler, _ = setup
+    run = train(model, sampler, TrainConfig(episodes=3, validate_every=0))
+    next(run)
+    good = {k: v.clone() for k, v in model.state_dict().items()}
+    inputs = model.inputs
+
+    def poisoned(episode):  # infinite pixels: the forward pass runs BatchNorm's statistics into NaN
+        support_x, support_y, query_x, query_y = inputs(episode)
+        return support_x * float("inf"), support_y, query_x, query_y
+
+    monkeypatch.setattr(model, "inputs", poisoned)
+    with pytest.raises(FloatingPointError, match="smaller learning rate"):
+        next(run)
+    assert run.step == 1 and all(torch.equal(good[k], v) for k, v in model.state_dict().items())
+
+
+def test_resuming_from_the_resume_state_repeats_the_same_updates(setup, small_glyphs):
+    model, sampler, _ = setup
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    whole = train(model, sampler, TrainConfig(episodes=4, lr_decay_every=3, validate_every=0))
+    list(whole)
+    model.load_state_dict(start)
+    half = train(model, sampler, TrainConfig(episodes=2, lr_decay_every=3, validate_every=0))
+    list(half)
+    rest = train(model, sampler, TrainConfig(episodes=4, lr_decay_every=3, validate_every=0))
+    rest.resume(2, half.resume_state())
+    assert [r.step for r in rest] == [3, 4] and rest.optimizer.param_groups[0]["lr"] == pytest.approx(5e-4)
+    for key, value in whole.resume_state().items():
+        assert torch.allclose(value.float(), rest.resume_state()[key].float(), atol=1e-6), key

@@ -1,0 +1,79 @@
+"""Upload a checkpoint (``.json`` + ``.safetensors``, or the app's own download zip) as a session model.
+
+The files come from anyone: they are size-limited, written to a temporary folder and read
+by ``core.checkpoints.load_checkpoint`` alone (safetensors and JSON; nothing is unpickled
+or run), which rebuilds the architecture its JSON names and checks every tensor against it.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from app.models import keep_session_model
+from core.checkpoints import CheckpointError, load_checkpoint
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # per file and for a zip's contents; shipped checkpoints are 0.5-1 MB
+
+
+def checkpoint_upload(prefix: str) -> str | None:
+    """An uploader for a checkpoint; on success the model joins this session's models and its name is returned."""
+    files = st.file_uploader(
+        "Upload a checkpoint: its .json and .safetensors, or the .zip that “Download checkpoint” gives",
+        type=["json", "safetensors", "zip"], accept_multiple_files=True, key=f"{prefix}_checkpoint_upload",
+    )  # fmt: skip
+    if not files:
+        return None
+    try:
+        name, algorithm, metadata = load_uploaded({file.name: file.getvalue() for file in files})
+    except CheckpointError as error:
+        st.error(f"This checkpoint was not loaded: {error}")
+        return None
+    keep_session_model(name, algorithm, metadata)
+    st.success(f"Loaded {name} ({metadata['algorithm']}): choose it under “trained in this session”.")
+    return name
+
+
+def load_uploaded(files: dict[str, bytes]) -> tuple[str, object, dict]:
+    """{file name: bytes} -> (model name, model, metadata); raises ``CheckpointError`` saying what to upload."""
+    if len(files) == 1 and next(iter(files)).lower().endswith(".zip"):
+        files = _unzip(*next(iter(files.items())))
+    json_names = [name for name in files if name.lower().endswith(".json")]
+    weight_names = [name for name in files if name.lower().endswith(".safetensors")]
+    if len(json_names) != 1 or len(weight_names) != 1:
+        raise CheckpointError(
+            f"got {', '.join(sorted(files)) or 'no files'}; upload exactly one .json and one .safetensors "
+            "(saved together), or the .zip that “Download checkpoint” gives"
+        )
+    for name, data in files.items():
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise CheckpointError(
+                f"{name} is {len(data) / 2**20:.1f} MB, over the {MAX_UPLOAD_BYTES // 2**20} MB limit"
+            )
+    with tempfile.TemporaryDirectory() as folder:  # fixed names: an uploaded name is never used as a path
+        (Path(folder) / "upload.json").write_bytes(files[json_names[0]])
+        (Path(folder) / "upload.safetensors").write_bytes(files[weight_names[0]])
+        algorithm, metadata = load_checkpoint(Path(folder) / "upload")
+    stem = "".join(c for c in Path(json_names[0].replace("\\", "/")).stem if c.isprintable())[:60] or "checkpoint"
+    return f"uploaded: {stem}", algorithm, metadata
+
+
+def _unzip(name: str, data: bytes) -> dict[str, bytes]:
+    """A download zip's .json and .safetensors members, each read no further than the size limit."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [info for info in archive.infolist() if info.filename.lower().endswith((".json", ".safetensors"))]
+        files = {}
+        for info in members[:2]:
+            with archive.open(info) as member:
+                content = member.read(MAX_UPLOAD_BYTES + 1)
+            files[info.filename] = content
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+        raise CheckpointError(f"{name} is not a readable zip ({error}); upload the two files instead") from None
+    if len(members) > 2:
+        raise CheckpointError(f"{name} holds more than one checkpoint; upload one .json and one .safetensors")
+    return files

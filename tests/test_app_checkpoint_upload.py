@@ -1,0 +1,63 @@
+"""AppTest of the checkpoint upload on an algorithm page: the shipped pair loads, pickles and damaged files don't."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from tests.test_pages import open_page
+
+PAGE = "pages/2_Prototypical_Networks.py"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+JSON = ("protonet-glyphs.json", (ASSETS / "protonet-glyphs.json").read_bytes(), "application/json")
+WEIGHTS = (ASSETS / "protonet-glyphs.safetensors").read_bytes()
+
+
+def upload(files: list[tuple[str, bytes, str]]):
+    at = open_page(PAGE)
+    at.file_uploader(key="protonet_checkpoint_upload").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_shipped_pair_uploads_and_becomes_the_selected_session_model():
+    at = upload([JSON, ("protonet-glyphs.safetensors", WEIGHTS, "application/octet-stream")])
+    assert not at.error and "Loaded uploaded: protonet-glyphs" in at.success[0].value
+    assert at.radio(key="protonet_model_source").value == "trained in this session"
+    assert at.selectbox(key="protonet_session_model").value == "uploaded: protonet-glyphs"
+
+
+def test_the_apps_own_download_zip_uploads():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mine.json", JSON[1])
+        archive.writestr("mine.safetensors", WEIGHTS)
+    at = upload([("mine.zip", buffer.getvalue(), "application/zip")])
+    assert not at.error and at.selectbox(key="protonet_session_model").value == "uploaded: mine"
+
+
+def test_a_pickle_renamed_safetensors_is_refused_with_a_message():
+    class Trap:
+        def __reduce__(self):
+            return (print, ("unpickled!",))
+
+    for weights in (pickle.dumps(Trap()), _torch_save()):
+        at = upload([JSON, ("protonet-glyphs.safetensors", weights, "application/octet-stream")])
+        assert "pickle or torch.save file" in at.error[0].value and not at.success
+
+
+def test_a_truncated_file_or_a_lone_json_is_refused_with_a_message():
+    at = upload([JSON, ("protonet-glyphs.safetensors", WEIGHTS[:5000], "application/octet-stream")])
+    assert "truncated or not a safetensors file" in at.error[0].value
+    at = upload([JSON])
+    assert "upload exactly one .json and one .safetensors" in at.error[0].value
+
+
+def _torch_save() -> bytes:
+    buffer = io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, buffer)
+    return buffer.getvalue()
