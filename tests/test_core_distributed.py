@@ -2,15 +2,12 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 import torch
-import torch.multiprocessing as mp
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -66,40 +63,35 @@ def three_validated_steps(context: DistributedContext) -> dict[str, torch.Tensor
     return {**{k: v.contiguous() for k, v in model.state_dict().items()}, "validated": validated}
 
 
-def gradient_worker(rank: int, port: int, out: str) -> None:
-    """One rank: set torchrun's variables, join with gloo, take one step per algorithm, save its grads."""
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(WORLD),
-                      LOCAL_RANK=str(rank))  # fmt: skip
+def run_rank(out: str) -> None:
+    """One rank, started by torchrun (tests/ddp_gradient_worker.py): join with gloo, take one step per
+    algorithm, save its grads."""
     torch.set_num_threads(1)
     context = from_environment()
     start(context, "cpu")
     try:
         for name in BUILDERS:
-            save_file(first_step_gradients(name, 1, context), f"{out}/{name}-{rank}.safetensors")
-        save_file(three_validated_steps(context), f"{out}/steps-{rank}.safetensors")
+            save_file(first_step_gradients(name, 1, context), f"{out}/{name}-{context.rank}.safetensors")
+        save_file(three_validated_steps(context), f"{out}/steps-{context.rank}.safetensors")
         unused, partly = nn.Parameter(torch.ones(2)), nn.Parameter(torch.ones(2))
-        partly.grad = torch.full((2,), 4.0) if rank == 0 else None  # a grad only rank 0 computed
+        partly.grad = torch.full((2,), 4.0) if context.rank == 0 else None  # a grad only rank 0 computed
         average_gradients([unused, partly], WORLD)
         save_file({"partly": partly.grad, "unused_is_none": torch.tensor(unused.grad is None)},
-                  f"{out}/missing-{rank}.safetensors")  # fmt: skip
+                  f"{out}/missing-{context.rank}.safetensors")  # fmt: skip
     finally:
         stop(context)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def rank_gradients(tmp_path_factory):
+    """Two gloo ranks under torchrun, as users start them (mp.spawn children aborted now and then in CI)."""
     out = tmp_path_factory.mktemp("ranks")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMP_NUM_THREADS", "1")  # the spawned processes inherit it
-        # spawn re-runs __main__'s file in each child; after an AppTest that is a deleted temporary script
-        patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
-        mp.spawn(gradient_worker, args=(free_port(), str(out)), nprocs=WORLD, join=True)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={WORLD}",
+               str(ROOT / "tests" / "ddp_gradient_worker.py"), str(out)]  # fmt: skip
+    paths = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
+    done = subprocess.run(command, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": paths},
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
     return out
 
 
