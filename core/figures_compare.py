@@ -20,7 +20,8 @@ def accuracy_bars(results: list[ContenderResult], chance: float, title: str) -> 
         text=[f"{100 * r.accuracy.mean:.1f}%" for r in ran], textposition="inside",
         hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
     ))  # fmt: skip
-    figure.add_vline(x=100 * chance, line={"dash": "dot", "color": "black"}, annotation_text="chance")
+    figure.add_vline(x=100 * chance, line={"dash": "dot", "color": "black"}, annotation_text="chance",
+                     annotation_position="bottom right")  # fmt: skip
     figure.update_layout(title=title, xaxis={"title": "query accuracy (%)", "range": [0, 100]},
                          height=120 + 45 * len(ran), margin={"l": 10})  # fmt: skip
     return figure
@@ -31,15 +32,14 @@ def accuracy_against_time(results: list[ContenderResult]) -> go.Figure:
     figure = go.Figure()
     for result in (r for r in results if r.accuracy):
         figure.add_trace(go.Scatter(
-            x=[result.ms_per_episode], y=[100 * result.accuracy.mean], mode="markers+text", name=result.name,
-            text=[result.name], textposition="top center", showlegend=False,
+            x=[result.ms_per_episode], y=[100 * result.accuracy.mean], mode="markers", name=result.name,
             error_y={"type": "data", "array": [100 * result.accuracy.ci95]},
-            marker={"size": 12, "color": KIND_COLOURS.get(result.kind, "#1f77b4")},
+            marker={"size": 12, "symbol": "diamond" if result.kind == "baseline" else "circle"},
             hovertemplate=f"{result.name}<br>%{{x:.1f}} ms per episode<br>%{{y:.1f}}%<extra></extra>",
         ))  # fmt: skip
     figure.update_layout(title="Accuracy against time per episode (adaptation included)",
                          xaxis={"title": "median ms per episode (log scale)", "type": "log"},
-                         yaxis={"title": "query accuracy (%)"})  # fmt: skip
+                         yaxis={"title": "query accuracy (%)"}, legend={"font": {"size": 10}})  # fmt: skip
     return figure
 
 
@@ -75,7 +75,8 @@ def game_scores(scores: list, n_way: int, human_accuracy: float) -> go.Figure:
         text=[f"{100 * p.accuracy.mean:.0f}%" for p in scores], textposition="inside",
     ))  # fmt: skip
     figure.add_vline(x=100 * human_accuracy, line={"dash": "dash", "color": "#2ca02c"},
-                     annotation_text=f"people in Lake et al. (2015): {100 * human_accuracy:.1f}%")  # fmt: skip
+                     annotation_text=f"people in Lake et al. (2015): {100 * human_accuracy:.1f}%",
+                     annotation_position="top left")  # fmt: skip
     figure.add_vline(x=100 / n_way, line={"dash": "dot", "color": "black"}, annotation_text="chance",
                      annotation_position="bottom right")  # fmt: skip
     trials = scores[0].accuracy.episodes

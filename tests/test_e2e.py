@@ -222,7 +222,8 @@ def test_you_vs_the_model_plays_three_trials_and_compares(app_url, page):
     text = main.inner_text()
     assert "Your accuracy" in text and "Trial 4" not in text
     page.wait_for_function(
-        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('You and the models'))"
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('You and the models'))",
+        timeout=120_000,
     )
     assert "people in Lake et al. (2015): 95.5%" in main.inner_text()
     save_screenshot(page, "you_vs_the_model.png")
@@ -236,6 +237,7 @@ def test_compare_streams_a_run_and_offers_the_csv(app_url, page):
     assert "checked: equal SHA-256" in main.inner_text()
     assert page.get_by_role("button", name="Results (CSV)").count() == 1
     page.wait_for_function(
-        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('Query accuracy with 95% CI'))"
+        "[...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('Query accuracy with 95% CI'))",
+        timeout=120_000,
     )
     save_screenshot(page, "compare.png")
