@@ -24,16 +24,17 @@ def block(data: str, trained_on: str) -> list[dict]:
 
 
 def pivot(rows: list[dict]) -> list[dict]:
-    """One row per method: accuracy per setting, ms per 5-way 1-shot episode, parameters."""
+    """One row per method: accuracy per setting, then ms per 5-way 1-shot episode and parameters."""
     table: dict[str, dict] = {}
+    costs: dict[str, dict] = {}
     for row in rows:
         entry = table.setdefault(row["method"], {"method": row["method"], "kind": row["kind"]})
         setting = f"{row['n_way']}-way {row['n_shot']}-shot"
         entry[setting] = f"{100 * row['accuracy']:.1f} ± {100 * row['ci95']:.1f}" if row["accuracy"] else "—"
         if (row["n_way"], row["n_shot"]) == (5, 1):
-            entry["ms / episode"] = round(row["ms_per_episode"], 1) if row["ms_per_episode"] else None
-            entry["parameters"] = row["parameters"]
-    return list(table.values())
+            ms = round(row["ms_per_episode"], 1) if row["ms_per_episode"] else None
+            costs[row["method"]] = {"ms / episode": ms, "parameters": row["parameters"]}
+    return [{**entry, **costs.get(method, {})} for method, entry in table.items()]
 
 
 def cell(rows: list[dict], method: str, n_way: int, n_shot: int) -> dict | None:

@@ -33,11 +33,12 @@ top_1, top_20 = guide.best(rows, 5, 1), guide.best(rows, 20, 5)
 
 st.header("1. What is your data like?")
 st.markdown(
-    f"On characters like the training ones, the meta-learners lead: best at 5-way 1-shot was "
-    f"**{top_1['method']}** ({guide.percent(top_1)}), best at 20-way 5-shot **{top_20['method'] if top_20 else '—'}** "
-    f"({guide.percent(top_20)}). Train the metric learners (Prototypical or Relation Networks) on classes of the "
-    "same kind as your new ones. Photos of everyday objects are another domain altogether: there a frozen "
-    "ImageNet backbone with prototypes (the Your images page) is the sensible start."
+    f"On characters like the training ones, the best at 5-way 1-shot was **{top_1['method']}** "
+    f"({guide.percent(top_1)}) and at 20-way 5-shot **{top_20['method'] if top_20 else '—'}** "
+    f"({guide.percent(top_20)}); the best trained methods are within a few points of each other, far above the "
+    "untrained baselines. Train the metric learners (Prototypical or Relation Networks) on classes of the same "
+    "kind as your new ones. Photos of everyday objects are another domain altogether: there a frozen ImageNet "
+    "backbone with prototypes (the Your images page) is the sensible start."
 )
 st.page_link("pages/6_Your_images.py", label="Try it on your own images", icon=":material/add_photo_alternate:")
 
