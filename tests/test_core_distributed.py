@@ -78,6 +78,8 @@ def run_rank(out: str) -> None:
         average_gradients([unused, partly], WORLD)
         save_file({"partly": partly.grad, "unused_is_none": torch.tensor(unused.grad is None)},
                   f"{out}/missing-{context.rank}.safetensors")  # fmt: skip
+        print(f"rank {context.rank}: all saved", file=sys.stderr, flush=True)
+        torch.distributed.barrier()  # neither rank tears the group down while the other still talks
     finally:
         stop(context)
 
@@ -91,7 +93,7 @@ def rank_gradients(tmp_path_factory):
     paths = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
     done = subprocess.run(command, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": paths},
                           capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, (sorted(p.name for p in out.iterdir()), done.stderr[-3000:])
     return out
 
 
