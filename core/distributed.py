@@ -101,6 +101,7 @@ def rank_device(context: DistributedContext, device_name: str) -> torch.device:
 def stop(context: DistributedContext) -> None:
     """Leave the process group (after training; rank 0 tests and saves alone)."""
     if context.enabled and dist.is_initialized():
+        dist.barrier()  # a rank that leaves while another still talks can abort it (seen in CI with gloo)
         dist.destroy_process_group()
 
 
