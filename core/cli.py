@@ -27,7 +27,7 @@ from core.datasets.omniglot import SPLIT_SCHEMES
 from core.devices import DEVICE_CHOICES, describe_device, resolve_device
 from core.distributed import DistributedContext, from_environment, main_first, start, stop
 from core.episodes import EpisodeSampler
-from core.evaluation import default_episodes, evaluate
+from core.evaluation import default_episodes, evaluate, held_out_test
 from core.preprocessing import fitted_preprocessing
 from core.roles import assign_roles, validation_sampler
 from core.training import TrainConfig, check_precision, train
@@ -210,15 +210,11 @@ def run_train(args: argparse.Namespace) -> int:
         stop(context)  # the tests and the checkpoint below are rank 0's alone
     if not context.is_main:
         return 130 if interrupted else 0
-    test_n_way = algorithm.settings.get("n_way", 5)  # MAML's head fixes its n_way; the others take any
     test_episodes = args.test_episodes or default_episodes(dataset.name)
     tests = {}
     try:
         for n_shot in args.test_shots:
-            sampler = EpisodeSampler(dataset, roles.test, test_n_way, n_shot, 15, seed=0)
-            result = evaluate(algorithm, sampler, test_episodes)
-            tests[f"{test_n_way}-way {n_shot}-shot"] = {"mean": result.mean, "ci95": result.ci95,
-                                              "episodes": result.episodes, "split": roles.test}  # fmt: skip
+            key, tests[key] = held_out_test(algorithm, dataset, roles.test, n_shot, test_episodes)
     except KeyboardInterrupt:  # a second Ctrl-C skips the tests, never the save
         interrupted = True
     metadata = {

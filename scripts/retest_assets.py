@@ -1,4 +1,4 @@
-"""Test shipped checkpoints again, exactly as ``python -m core train`` tests them, and record it in their JSON.
+"""Test shipped checkpoints again as ``python -m core train`` does (``core.evaluation.held_out_test``); record it.
 
     python -m scripts.retest_assets relationnet-glyphs relationnet-omniglot --reason "..."
 
@@ -16,8 +16,7 @@ from pathlib import Path
 
 from core.checkpoints import load_checkpoint
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
-from core.episodes import EpisodeSampler
-from core.evaluation import default_episodes, evaluate
+from core.evaluation import default_episodes, held_out_test
 from core.roles import assign_roles
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -30,14 +29,13 @@ def retest(name: str, reason: str) -> dict:
     spec = DatasetSpec(saved["source"], root, split_scheme=saved.get("split_scheme", "lake"),
                        image_size=saved.get("image_size"), seed=saved.get("seed", 0))  # fmt: skip
     dataset, roles = assign_roles(load_dataset(spec))
-    n_way = algorithm.settings.get("n_way", 5)
     tests = {}
     for key, old in metadata["test_accuracy"].items():
         n_shot = int(key.split("-way ")[1].split("-shot")[0])
-        sampler = EpisodeSampler(dataset, roles.test, n_way, n_shot, 15, seed=0)
-        result = evaluate(algorithm, sampler, old.get("episodes") or default_episodes(dataset.name))
-        tests[key] = {"mean": result.mean, "ci95": result.ci95, "episodes": result.episodes, "split": roles.test}
-        print(f"{name} {key}: {100 * old['mean']:.1f} -> {100 * result.mean:.1f} ± {100 * result.ci95:.1f}")
+        episodes = old.get("episodes") or default_episodes(dataset.name)
+        key, new = held_out_test(algorithm, dataset, roles.test, n_shot, episodes)
+        tests[key] = new
+        print(f"{name} {key}: {100 * old['mean']:.1f} -> {100 * new['mean']:.1f} ± {100 * new['ci95']:.1f}")
     path = (ASSETS / name).with_suffix(".json")
     record = json.loads(path.read_text())
     record["retested"] = {"date": date.today().isoformat(), "reason": reason, "before": record["test_accuracy"]}
