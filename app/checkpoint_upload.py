@@ -15,9 +15,13 @@ from pathlib import Path
 import streamlit as st
 
 from app.models import keep_session_model
+from app.server_limits import server_limits
 from core.checkpoints import CheckpointError, load_checkpoint
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # per file and for a zip's contents; shipped checkpoints are 0.5-1 MB
+
+def max_upload_bytes() -> int:
+    """Per file and for a zip's contents (20 MB, 5 in the public demo); shipped checkpoints are 0.5-1 MB."""
+    return server_limits()[0].checkpoint_mb * 2**20
 
 
 def checkpoint_upload(prefix: str) -> str | None:
@@ -25,6 +29,7 @@ def checkpoint_upload(prefix: str) -> str | None:
     files = st.file_uploader(
         "Upload a checkpoint: its .json and .safetensors, or the .zip that “Download checkpoint” gives",
         type=["json", "safetensors", "zip"], accept_multiple_files=True, key=f"{prefix}_checkpoint_upload",
+        max_upload_size=server_limits()[0].checkpoint_mb,
     )  # fmt: skip
     if not files:
         return None
@@ -49,11 +54,10 @@ def load_uploaded(files: dict[str, bytes]) -> tuple[str, object, dict]:
             f"got {', '.join(sorted(files)) or 'no files'}; upload exactly one .json and one .safetensors "
             "(saved together), or the .zip that “Download checkpoint” gives"
         )
+    limit = max_upload_bytes()
     for name, data in files.items():
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise CheckpointError(
-                f"{name} is {len(data) / 2**20:.1f} MB, over the {MAX_UPLOAD_BYTES // 2**20} MB limit"
-            )
+        if len(data) > limit:
+            raise CheckpointError(f"{name} is {len(data) / 2**20:.1f} MB, over the {limit // 2**20} MB limit")
     with tempfile.TemporaryDirectory() as folder:  # fixed names: an uploaded name is never used as a path
         (Path(folder) / "upload.json").write_bytes(files[json_names[0]])
         (Path(folder) / "upload.safetensors").write_bytes(files[weight_names[0]])
@@ -67,10 +71,10 @@ def _unzip(name: str, data: bytes) -> dict[str, bytes]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [info for info in archive.infolist() if info.filename.lower().endswith((".json", ".safetensors"))]
-        files = {}
+        files, limit = {}, max_upload_bytes()
         for info in members[:2]:
             with archive.open(info) as member:
-                content = member.read(MAX_UPLOAD_BYTES + 1)
+                content = member.read(limit + 1)
             files[info.filename] = content
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise CheckpointError(f"{name} is not a readable zip ({error}); upload the two files instead") from None

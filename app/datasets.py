@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.server_limits import server_limits
 from core.datasets import ALL_SPLITS, ClassDataset, DatasetSpec, find_omniglot_root, load_dataset
 from core.datasets.omniglot import SPLIT_SCHEMES
 
@@ -30,8 +31,11 @@ def cached_dataset(spec: DatasetSpec) -> ClassDataset:
 def dataset_controls() -> DatasetSpec:
     """Sidebar widgets choosing the data set (bound to the URL); returns its spec."""
     omniglot_root = find_omniglot_root()
-    sources = ["glyphs", "omniglot", "folder"] if omniglot_root else ["glyphs", "folder"]
+    folders_allowed = server_limits()[0].folder_paths
+    sources = ["glyphs"] + (["omniglot"] if omniglot_root else []) + (["folder"] if folders_allowed else [])
     source = st.sidebar.selectbox("Data set", sources, key="dataset", bind="query-params", help=SOURCE_HELP)
+    if not folders_allowed:
+        st.sidebar.caption("This public demo opens no folders on its server: use Your images to bring your own.")
     if not omniglot_root:
         st.sidebar.caption(
             "Omniglot not found: set OMNIGLOT_ROOT to a folder holding images_background/ "
@@ -56,6 +60,9 @@ def dataset_controls() -> DatasetSpec:
 
 def load_or_explain(spec: DatasetSpec) -> ClassDataset | None:
     """The data set, or None after showing in the page what was wrong and what to do."""
+    if spec.source == "folder" and not server_limits()[0].folder_paths:  # a defence behind the missing choice
+        st.error("This public demo opens no folders on its server: use Your images to upload your own classes.")
+        return None
     if spec.source == "folder" and not spec.root:
         st.info("Type the path of a folder that holds one sub-folder of images per class.")
         return None

@@ -7,7 +7,8 @@ import time
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app.your_images import CANVAS, LIMITS
+from app.server_limits import image_limits
+from app.your_images import CANVAS
 from core.algorithms import FewShotAlgorithm
 from core.figures_relation import score_bars
 from core.user_classify import classify
@@ -46,9 +47,9 @@ def draw_live(algorithm: FewShotAlgorithm) -> None:
         return
     try:
         class_set = ClassSet(
-            [UserClass(name, [NamedImage(f"{name}.png", decode_image(f"{name}.png", data, LIMITS).image)])
+            [UserClass(name, [NamedImage(f"{name}.png", decode_image(f"{name}.png", data, image_limits()).image)])
              for name, data in classes],
-            [NamedImage("query.png", decode_image("query.png", query, LIMITS).image)],
+            [NamedImage("query.png", decode_image("query.png", query, image_limits()).image)],
         )  # fmt: skip
         start = time.perf_counter()
         result = classify(class_set, algorithm)

@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app.fair_use import training_turn
 from app.models import load_shipped, shipped_checkpoints
 from core.algorithms import MAML, FineTuning
 from core.algorithms.finetune import pretrain
@@ -184,15 +185,22 @@ def _pretrained_network(source: str, dataset: ClassDataset) -> tuple[str, FineTu
     network = FineTuning(
         fitted_preprocessing(with_roles.split_images(roles.train), not dataset.name.startswith("folder"))
     )
-    bar = st.progress(0.0, text="pre-training…")
-    try:
-        for record in pretrain(network, with_roles, roles.train, epochs=float(epochs)):
-            if record.step % 5 == 0 or record.step == record.steps:
-                bar.progress(record.step / record.steps,
-                             text=f"batch {record.step} of {record.steps} · loss {record.loss:.2f}")  # fmt: skip
-    except ValueError as error:
-        st.error(f"Cannot pre-train here: {error}.")
-        return None
+    with training_turn() as deadline:
+        if deadline is None:
+            return None
+        bar = st.progress(0.0, text="pre-training…")
+        try:
+            for record in pretrain(network, with_roles, roles.train, epochs=float(epochs)):
+                if record.step % 5 == 0 or record.step == record.steps:
+                    bar.progress(record.step / record.steps,
+                                 text=f"batch {record.step} of {record.steps} · loss {record.loss:.2f}")  # fmt: skip
+                if deadline.passed():
+                    st.warning(f"Pre-training stopped after {record.step} of {record.steps} batches: "
+                               f"{deadline.reason}.")  # fmt: skip
+                    break
+        except ValueError as error:
+            st.error(f"Cannot pre-train here: {error}.")
+            return None
     trained[dataset.name] = network
     return f"trained here on {dataset.name}", network
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.checkpoint_upload import checkpoint_upload
 from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_models, shipped_checkpoints
-from app.training_panel import TrainingDefaults, last_curves, training_panel
+from app.training_panel import TrainingDefaults, last_curves, show_last_message, training_panel
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset, DatasetSpec
 from core.figures import training_curves
@@ -62,6 +62,7 @@ def model_picker(
     if source == SESSION:
         name = st.selectbox("model", list(trained), index=len(trained) - 1, key=session_key)
         algorithm_, metadata = trained[name]
+        show_last_message(prefix)
         _session_model_tools(prefix, name, algorithm_, metadata)
         return ModelChoice(algorithm_, metadata, name)
     before = set(trained)

@@ -8,6 +8,8 @@ import random
 import pandas as pd
 import streamlit as st
 
+from app.fair_use import Deadline, limits_sentence, training_turn
+from app.server_limits import server_limits
 from core.figures_sinusoid import fine_tune_figure, sine_training_curves
 from core.sinusoid import (
     AMPLITUDE_RANGE,
@@ -47,12 +49,16 @@ def training_panel(config: SineTrainConfig | None) -> dict | None:
     start = st.button("Meta-train", type="primary", icon=":material/play_arrow:", key="sine_train",
                       disabled=config is None)  # fmt: skip
     st.button("Stop (keep what was trained so far)", icon=":material/stop:", key="sine_stop")
+    limits, _ = server_limits()
+    st.caption(limits_sentence(limits, count_episodes=False))
     if start and config is not None:
-        run = {"config": config, "maml": regressor(config.seed), "joint": regressor(config.seed),
-               "maml_records": [], "joint_records": [], "finished": False, "stopped": False}  # fmt: skip
-        st.session_state[RUN_KEY] = run
-        _drive(run)
-        run["finished"] = True
+        with training_turn(limits) as deadline:
+            if deadline is not None:
+                run = {"config": config, "maml": regressor(config.seed), "joint": regressor(config.seed),
+                       "maml_records": [], "joint_records": [], "finished": False, "stopped": False}  # fmt: skip
+                st.session_state[RUN_KEY] = run
+                _drive(run, deadline)
+                run["finished"] = True
     run = st.session_state.get(RUN_KEY)
     if run is None or not run["maml_records"]:
         return None
@@ -62,7 +68,7 @@ def training_panel(config: SineTrainConfig | None) -> dict | None:
     return run
 
 
-def _drive(run: dict) -> None:
+def _drive(run: dict, deadline: Deadline) -> None:
     config = run["config"]
     progress, chart, drawn = st.progress(0.0, text="starting…"), st.empty(), 0.0
     for maml, joint in zip(meta_train(run["maml"], config), joint_train(run["joint"], config)):
@@ -74,6 +80,9 @@ def _drive(run: dict) -> None:
                               f"{maml.seconds:.0f} s · MAML query MSE {maml.loss_after:.3f}")  # fmt: skip
             chart.plotly_chart(sine_training_curves(run["maml_records"], run["joint_records"]),
                                key=f"sine_live_{maml.step}")  # fmt: skip
+        if deadline.passed():
+            run["stopped"], run["reason"] = True, deadline.reason
+            break
     progress.empty()
     chart.empty()
 
@@ -85,8 +94,11 @@ def _report(run: dict) -> None:
         run["held_out"] = {name: mean_grid_mse(run[name], config.n_shot, steps, HELD_OUT_TASKS)
                            for name in ("maml", "joint")}  # fmt: skip
     verb = "Stopped" if run["stopped"] else "Finished"
-    st.success(f"{verb} after {len(records)} of {config.steps} steps ({records[-1].seconds:.0f} s), "
-               f"K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}.")  # fmt: skip
+    why = f" ({run['reason']})" if run.get("reason") else ""
+    (st.warning if why else st.success)(
+        f"{verb} after {len(records)} of {config.steps} steps ({records[-1].seconds:.0f} s){why}, "
+        f"K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}."
+    )
     st.plotly_chart(sine_training_curves(records, run["joint_records"]), key="sine_curves")
     maml, joint = run["held_out"]["maml"], run["held_out"]["joint"]
     st.caption(

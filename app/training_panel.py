@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app.device import chosen_device
+from app.fair_use import Deadline, limits_sentence, training_turn
 from app.models import keep_session_model
+from app.server_limits import server_limits
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset
 from core.episodes import EpisodeSampler
@@ -29,6 +31,18 @@ class TrainingDefaults:
     learning_rate_label: str = "learning rate"
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """What the visitor asked this run to do."""
+
+    episodes: int
+    n_way: int
+    n_shot: int
+    learning_rate: float
+    meta_batch: int
+    algorithm_settings: dict
+
+
 def training_panel(
     prefix: str,
     dataset: ClassDataset,
@@ -44,59 +58,84 @@ def training_panel(
     """
     state_key = f"{prefix}_training"
     defaults = defaults or TrainingDefaults()
+    limits, _ = server_limits()
     left, middle, right, last = st.columns(4)
-    episodes = left.number_input(defaults.steps_label, 1, 20000, defaults.episodes, key=f"{prefix}_train_episodes")
+    episodes = left.number_input(defaults.steps_label, 1, limits.training_episodes,
+                                 min(defaults.episodes, limits.training_episodes),
+                                 key=f"{prefix}_train_episodes")  # fmt: skip
     n_way = middle.number_input("training n_way", 2, 60, defaults.n_way, key=f"{prefix}_train_n_way")
     n_shot = right.number_input("training n_shot", 1, 10, defaults.n_shot, key=f"{prefix}_train_n_shot")
     learning_rate = last.number_input(defaults.learning_rate_label, 1e-5, 1e-1, 1e-3, format="%.5f",
                                       key=f"{prefix}_train_lr")  # fmt: skip
     settings = dict(hyperparameters()) if hyperparameters else {}
     meta_batch = int(settings.pop("meta_batch", 1))
+    st.caption(limits_sentence(limits))
     start = st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{prefix}_train")
     stop = st.button("Stop (keep the best weights so far)", icon=":material/stop:", key=f"{prefix}_stop")
     if state_key in st.session_state:  # a run was interrupted by Stop, or by any other interaction
         _finish(prefix, st.session_state.pop(state_key), stopped=True)
     if stop or not start:
         return
+    request = RunRequest(int(episodes), int(n_way), int(n_shot), float(learning_rate), meta_batch, settings)
+    with training_turn(limits) as deadline:
+        if deadline is not None:
+            _train(prefix, dataset, roles, build, request, deadline)
+
+
+def _train(
+    prefix: str, dataset: ClassDataset, roles: SplitRoles, build: Callable[..., FewShotAlgorithm],
+    request: RunRequest, deadline: Deadline,
+) -> None:  # fmt: skip
     bright_on_dark = not dataset.name.startswith("folder")
     device = chosen_device()
-    algorithm = build(fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark), n_way=int(n_way),
-                      n_shot=int(n_shot), **settings).to(device)  # fmt: skip
+    algorithm = build(fitted_preprocessing(dataset.split_images(roles.train), bright_on_dark), n_way=request.n_way,
+                      n_shot=request.n_shot, **request.algorithm_settings).to(device)  # fmt: skip
     try:
-        sampler = EpisodeSampler(dataset, roles.train, int(n_way), int(n_shot), 5, seed=0)
+        sampler = EpisodeSampler(dataset, roles.train, request.n_way, request.n_shot, 5, seed=0)
         # a MAML head fixes n_way; metric learners validate on 5-way episodes
-        validation = validation_sampler(dataset, roles, int(n_shot), 5, n_way=algorithm.settings.get("n_way", 5))
+        validation = validation_sampler(dataset, roles, request.n_shot, 5, n_way=algorithm.settings.get("n_way", 5))
     except ValueError as error:
         st.error(f"Cannot train with these settings: {error}.")
         return
-    every = max(10, int(episodes) // 5)
-    config = TrainConfig(episodes=int(episodes), meta_batch=meta_batch, learning_rate=learning_rate,
-                         lr_decay_every=max(2000, int(episodes)), validate_every=every,
-                         validation_episodes=50)  # fmt: skip
+    config = TrainConfig(episodes=request.episodes, meta_batch=request.meta_batch,
+                         learning_rate=request.learning_rate, lr_decay_every=max(2000, request.episodes),
+                         validate_every=max(10, request.episodes // 5), validation_episodes=50)  # fmt: skip
     run = train(algorithm, sampler, config, validation)
     entry = {"run": run, "records": [], "dataset": dataset.name, "scheme": dataset.split_scheme,
              "roles": {"train": roles.train, "val": roles.val, "test": roles.test},
-             "settings": {"n_way": int(n_way), "n_shot": int(n_shot), "n_query": 5, "meta_batch": meta_batch,
-                          "learning_rate": learning_rate, "device": device.type}}  # fmt: skip
-    st.session_state[state_key] = entry
-    _drive(entry, int(episodes))
-    _finish(prefix, st.session_state.pop(state_key), stopped=False)
+             "settings": {"n_way": request.n_way, "n_shot": request.n_shot, "n_query": 5,
+                          "meta_batch": request.meta_batch, "learning_rate": request.learning_rate,
+                          "device": device.type}}  # fmt: skip
+    st.session_state[f"{prefix}_training"] = entry
+    reason = _drive(entry, request.episodes, deadline)
+    _finish(prefix, st.session_state.pop(f"{prefix}_training"), stopped=reason is not None, reason=reason)
 
 
-def _drive(entry: dict, total: int) -> None:
+def _drive(entry: dict, total: int, deadline: Deadline) -> str | None:
+    """Train to the end; returns why it stopped early (a time limit, a diverging loss), or None."""
     progress, chart = st.progress(0.0, text="starting…"), st.empty()
-    for record in entry["run"]:
-        entry["records"].append(record.__dict__)
-        if record.step % UPDATE_EVERY == 0 or record.val_accuracy is not None or record.step == total:
-            progress.progress(record.step / total, text=f"episode {record.step} of {total} · loss {record.loss:.3f}")
-            chart.plotly_chart(training_curves(entry["records"]), key=f"curves_{record.step}")
+    try:
+        for record in entry["run"]:
+            entry["records"].append(record.__dict__)
+            if record.step % UPDATE_EVERY == 0 or record.val_accuracy is not None or record.step == total:
+                text = f"episode {record.step} of {total} · loss {record.loss:.3f}"
+                progress.progress(record.step / total, text=text)
+                chart.plotly_chart(training_curves(entry["records"]), key=f"curves_{record.step}")
+            if deadline.passed():
+                return deadline.reason
+    except FloatingPointError as error:
+        return str(error)
+    return None
 
 
-def _finish(prefix: str, entry: dict, stopped: bool) -> None:
+def _finish(prefix: str, entry: dict, stopped: bool, reason: str | None = None) -> None:
     run = entry["run"]
     run.finish()
     run.algorithm.cpu()  # trained on the chosen device; the page's views and downloads work on the CPU
+    why = f": {reason}" if reason else ""
     if run.step == 0:
+        if reason:
+            st.warning(f"Stopped before the first episode finished{why}. No model was kept.")
         return
     name = f"{run.algorithm.name} on {entry['dataset']}, {run.step} episodes ({len(_trained(prefix)) + 1})"
     metadata = {
@@ -104,14 +143,24 @@ def _finish(prefix: str, entry: dict, stopped: bool) -> None:
         "splits": entry["roles"],
         "training": {**entry["settings"], "episodes": run.step, "interrupted": stopped, "best_step": run.best_step,
                      "best_val_accuracy": run.best_accuracy, "seconds": round(run.seconds, 1),
-                     "trained_in": "the playground page"},
+                     "trained_in": "the playground page", **({"stopped_because": reason} if reason else {})},
     }  # fmt: skip
     keep_session_model(name, run.algorithm, metadata)
     _trained(prefix).append(name)
     st.session_state[f"{prefix}_curves"] = entry["records"]
     verb = "Stopped" if stopped else "Finished"
     best = f"; kept the weights that validated best (step {run.best_step})" if run.best_step else ""
-    st.success(f"{verb} after {run.step} episodes{best}. The model is now selectable as “{name}”.")
+    # shown by the model picker, which reruns the page at once to select the new model
+    st.session_state[f"{prefix}_message"] = ("warning" if reason else "success",
+                                             f"{verb} after {run.step} episodes{why}{best}. "
+                                             f"The model is now selectable as “{name}”.")  # fmt: skip
+
+
+def show_last_message(prefix: str) -> None:
+    """How the last run ended, shown once."""
+    kind, text = st.session_state.pop(f"{prefix}_message", (None, None))
+    if text:
+        (st.warning if kind == "warning" else st.success)(text)
 
 
 def _trained(prefix: str) -> list[str]:

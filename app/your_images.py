@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits, upload_mb
 from core.user_images import (
     ClassSet,
     ClassSetError,
-    ImageLimits,
     NamedImage,
     UserClass,
     UserImageError,
@@ -18,7 +18,6 @@ from core.user_images import (
 )
 
 SET_KEY, NOTES_KEY, NONCE_KEY = "your_set", "your_notes", "your_nonce"
-LIMITS = ImageLimits()
 CANVAS = {"stroke_width": 14, "stroke_color": "#000000", "background_color": "#ffffff", "height": 220,
           "width": 220, "drawing_mode": "freedraw", "return_image_data": True}  # fmt: skip
 
@@ -56,7 +55,7 @@ def _add(target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int
             _note(f"{where} is full ({capacity} images at most); {name} and any later files were not added.")
             break
         try:
-            decoded = decode_image(name, data, LIMITS)
+            decoded = decode_image(name, data, image_limits())
         except UserImageError as error:
             _note(str(error), "error")
             continue
@@ -73,7 +72,7 @@ def image_inputs(slot: str, target: list[NamedImage], capacity: int, where: str)
     upload, camera, draw = st.tabs(["Upload", "Camera", "Draw"])
     nonce = _nonce(slot)
     files = upload.file_uploader(f"Images for {where}", accept_multiple_files=True, key=f"{slot}_upload_{nonce}",
-                                 label_visibility="collapsed")  # fmt: skip
+                                 label_visibility="collapsed", max_upload_size=upload_mb())  # fmt: skip
     if files:
         _add(target, [(f.name, f.getvalue()) for f in files], capacity, where)
         _bump(slot)
@@ -118,7 +117,9 @@ def class_editor(index: int, user_class: UserClass, classes: list[UserClass]) ->
             classes.pop(index)
             st.rerun()
         thumbnails(user_class.images, f"your_class_{index}")
-        image_inputs(f"your_class_{index}", user_class.images, LIMITS.max_images_per_class, f"class “{title}”")
+        image_inputs(
+            f"your_class_{index}", user_class.images, DEFAULT_IMAGE_LIMITS.max_images_per_class, f"class “{title}”"
+        )
 
 
 def add_class_form(classes: list[UserClass]) -> None:
@@ -126,8 +127,8 @@ def add_class_form(classes: list[UserClass]) -> None:
         name_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         name = name_col.text_input("New class name", placeholder="e.g. cat, lesion type A, my signature")
         if button_col.form_submit_button("Add class", icon=":material/add:"):
-            if len(classes) >= LIMITS.max_classes:
-                _note(f"At most {LIMITS.max_classes} classes; remove one to add another.")
+            if len(classes) >= DEFAULT_IMAGE_LIMITS.max_classes:
+                _note(f"At most {DEFAULT_IMAGE_LIMITS.max_classes} classes; remove one to add another.")
             else:
                 classes.append(UserClass(name.strip()))
             st.rerun()
@@ -138,10 +139,12 @@ def save_and_load(current: ClassSet) -> None:
     if current.classes:
         left.download_button("Save the class set (zip)", data=save_class_set(current), file_name="class-set.zip",
                              mime="application/zip", icon=":material/download:", key="your_save")  # fmt: skip
-    upload = right.file_uploader("Load a saved class set", type=["zip"], key=f"your_load_{_nonce('load')}")
+    upload = right.file_uploader(
+        "Load a saved class set", type=["zip"], key=f"your_load_{_nonce('load')}", max_upload_size=upload_mb()
+    )
     if upload is not None:
         try:
-            loaded = load_class_set(upload.getvalue(), LIMITS)
+            loaded = load_class_set(upload.getvalue(), image_limits())
         except ClassSetError as error:
             _note(f"{upload.name}: {error}", "error")
         else:

@@ -5,6 +5,7 @@ import streamlit as st
 from app import your_images, your_results
 from app.draw_live import draw_live
 from app.page import page_setup
+from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits
 from core.user_classify import classify
 from core.user_images import check_class_set
 
@@ -32,13 +33,13 @@ for index, user_class in enumerate(current.classes):
 your_images.add_class_form(current.classes)
 st.subheader("Queries")
 your_images.thumbnails(current.queries, "your_queries")
-your_images.image_inputs("your_queries", current.queries, your_images.LIMITS.max_query_images, "the queries")
+your_images.image_inputs("your_queries", current.queries, DEFAULT_IMAGE_LIMITS.max_query_images, "the queries")
 your_images.save_and_load(current)
 
 if not current.classes:
     st.info("Start by adding a class: give it a name, then add its images by uploading, with the camera or by drawing.")
     st.stop()
-problems = check_class_set(current, your_images.LIMITS)
+problems = check_class_set(current, image_limits())
 if problems:
     for problem in problems:
         st.warning(problem)

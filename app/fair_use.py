@@ -1,0 +1,92 @@
+"""A turn to train on a shared server: a free slot, a time allowance, and the seconds counted against the visit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app.server_limits import TRAINING_SLOTS, ServerLimits, server_limits
+
+SECONDS_USED = "training_seconds_used"  # this visit's training time, against session_training_seconds
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a run has to stop, and the sentence that says why; ``seconds`` None means no limit."""
+
+    seconds: float | None
+    reason: str = ""
+    started: float = 0.0
+
+    def passed(self) -> bool:
+        return self.seconds is not None and time.monotonic() - self.started >= self.seconds
+
+
+def duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
+
+
+def limits_sentence(limits: ServerLimits, count_episodes: bool = True) -> str:
+    """What this server allows one run (and one visit), in words."""
+    per_run = [f"{limits.training_episodes:,} episodes"] if count_episodes else []
+    per_run += [duration(limits.training_seconds)] if limits.training_seconds else []
+    parts = [f"each training run up to {' and '.join(per_run)}"] if per_run else []
+    if limits.session_training_seconds:
+        parts.append(f"{duration(limits.session_training_seconds)} of training per visit")
+    runs = limits.training_runs
+    parts.append(f"{runs} run{'s' if runs != 1 else ''} at a time across all visitors")
+    return "This server allows " + ", ".join(parts) + "."
+
+
+def seconds_left(limits: ServerLimits) -> float | None:
+    """This visit's training time left, or None where the server sets no such limit."""
+    if not limits.session_training_seconds:
+        return None
+    return limits.session_training_seconds - st.session_state.get(SECONDS_USED, 0.0)
+
+
+@contextmanager
+def training_turn(limits: ServerLimits | None = None) -> Iterator[Deadline | None]:
+    """A training slot on this server and this run's deadline; None, after saying why, when there is no turn.
+
+    The run's seconds count against the visit even when a click interrupts it, and the slot is
+    given back however the run ends.
+    """
+    limits = limits or server_limits()[0]
+    left = seconds_left(limits)
+    if left is not None and left <= 0:
+        st.warning(
+            f"This visit has used its {duration(limits.session_training_seconds)} of training on this server. "
+            "Keep using the models you trained, download them, or pick a shipped checkpoint."
+        )
+        yield None
+        return
+    if not TRAINING_SLOTS.try_take(limits.training_runs):
+        running = TRAINING_SLOTS.running
+        st.warning(
+            f"This server is already running {running} training run{'s' if running != 1 else ''}, as many as its "
+            "host allows at once. Try again in a minute, or pick a shipped checkpoint meanwhile."
+        )
+        yield None
+        return
+    started = time.monotonic()
+    try:
+        yield _deadline(limits, left, started)
+    finally:
+        TRAINING_SLOTS.give_back()
+        st.session_state[SECONDS_USED] = st.session_state.get(SECONDS_USED, 0.0) + time.monotonic() - started
+
+
+def _deadline(limits: ServerLimits, left: float | None, started: float) -> Deadline:
+    if left is not None and (not limits.training_seconds or left < limits.training_seconds):
+        used_up = f"this visit's {duration(limits.session_training_seconds)} of training is used up"
+        return Deadline(left, used_up, started)
+    if limits.training_seconds:
+        return Deadline(limits.training_seconds, f"{duration(limits.training_seconds)} is this server's limit per run",
+                        started)  # fmt: skip
+    return Deadline(None, "", started)
