@@ -4,6 +4,7 @@ import streamlit as st
 
 from app.learn_text import section
 from app.page import page_setup
+from app.server_limits import server_limits
 
 page_setup("Learn: applications")
 st.title("Learn: applications, resources and open problems")
@@ -11,7 +12,9 @@ st.title("Learn: applications, resources and open problems")
 st.header("Applications")
 st.subheader("Medical image analysis")
 st.markdown(section("app_medical"))
-st.page_link("pages/1_Episodes.py", label="Episodes: open a folder data set", icon=":material/folder_open:")
+folders = server_limits()[0].folder_paths  # a public demo opens no folders on its server
+if folders:
+    st.page_link("pages/1_Episodes.py", label="Episodes: open a folder data set", icon=":material/folder_open:")
 st.page_link("pages/6_Your_images.py", label="Your images: upload a few images per class",
              icon=":material/add_photo_alternate:")  # fmt: skip
 
@@ -31,7 +34,8 @@ st.markdown(section("libraries"))
 st.subheader("Data sets")
 st.markdown(section("datasets"))
 st.markdown(section("datasets_note"))
-st.page_link("pages/1_Episodes.py", label="Episodes: Omniglot, glyphs or a folder", icon=":material/grid_view:")
+st.page_link("pages/1_Episodes.py", label="Episodes: Omniglot, glyphs" + (" or a folder" if folders else ""),
+             icon=":material/grid_view:")  # fmt: skip
 st.subheader("Key papers")
 st.markdown(section("papers"))
 
