@@ -21,7 +21,7 @@ from core.checkpoints import CheckpointError, load_checkpoint
 
 def max_upload_bytes() -> int:
     """Per file and for a zip's contents (20 MB, 5 in the public demo); shipped checkpoints are 0.5-1 MB."""
-    return server_limits()[0].checkpoint_mb * 2**20
+    return server_limits().checkpoint_mb * 2**20
 
 
 def checkpoint_upload(prefix: str) -> str | None:
@@ -29,7 +29,7 @@ def checkpoint_upload(prefix: str) -> str | None:
     files = st.file_uploader(
         "Upload a checkpoint: its .json and .safetensors, or the .zip that “Download checkpoint” gives",
         type=["json", "safetensors", "zip"], accept_multiple_files=True, key=f"{prefix}_checkpoint_upload",
-        max_upload_size=server_limits()[0].checkpoint_mb,
+        max_upload_size=server_limits().checkpoint_mb,
     )  # fmt: skip
     if not files:
         return None

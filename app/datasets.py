@@ -31,7 +31,7 @@ def cached_dataset(spec: DatasetSpec) -> ClassDataset:
 def dataset_controls() -> DatasetSpec:
     """Sidebar widgets choosing the data set (bound to the URL); returns its spec."""
     omniglot_root = find_omniglot_root()
-    folders_allowed = server_limits()[0].folder_paths
+    folders_allowed = server_limits().folder_paths
     sources = ["glyphs"] + (["omniglot"] if omniglot_root else []) + (["folder"] if folders_allowed else [])
     source = st.sidebar.selectbox("Data set", sources, key="dataset", bind="query-params", help=SOURCE_HELP)
     if not folders_allowed:
@@ -60,7 +60,7 @@ def dataset_controls() -> DatasetSpec:
 
 def load_or_explain(spec: DatasetSpec) -> ClassDataset | None:
     """The data set, or None after showing in the page what was wrong and what to do."""
-    if spec.source == "folder" and not server_limits()[0].folder_paths:  # a defence behind the missing choice
+    if spec.source == "folder" and not server_limits().folder_paths:  # a defence behind the missing choice
         st.error("This public demo opens no folders on its server: use Your images to upload your own classes.")
         return None
     if spec.source == "folder" and not spec.root:

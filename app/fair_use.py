@@ -57,7 +57,7 @@ def training_turn(limits: ServerLimits | None = None) -> Iterator[Deadline | Non
     The run's seconds count against the visit even when a click interrupts it, and the slot is
     given back however the run ends.
     """
-    limits = limits or server_limits()[0]
+    limits = limits or server_limits()
     left = seconds_left(limits)
     if left is not None and left <= 0:
         st.warning(

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.server_limits import apply_torch_threads, server_limits
+from app.server_limits import apply_torch_threads, read_limits
 
 APP_NAME = "Meta-Learning Playground"
 LINK_KEY = "_link_at_arrival"
@@ -16,7 +16,7 @@ def page_setup(title: str) -> None:
     and applies the host's limits (``app.server_limits``), saying which settings it could not use.
     """
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧪", layout="wide")
-    limits, problems = server_limits()
+    limits, problems = read_limits()
     apply_torch_threads(limits)
     for problem in problems:
         st.sidebar.warning(f"Server setting ignored: {problem}.", icon=":material/settings:")

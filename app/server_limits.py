@@ -87,9 +87,9 @@ def _looser(name: str, value: int, demo_value: int) -> bool:
     return value > demo_value or (name.endswith("seconds") and value == 0)
 
 
-def server_limits() -> tuple[ServerLimits, list[str]]:
+def server_limits() -> ServerLimits:
     """The limits as the environment sets them now (read each time: a few lookups, and tests can set them)."""
-    return read_limits()
+    return read_limits()[0]
 
 
 DEFAULT_IMAGE_LIMITS = ImageLimits()
@@ -97,14 +97,14 @@ DEFAULT_IMAGE_LIMITS = ImageLimits()
 
 def image_limits() -> ImageLimits:
     """Core's limits on images and class sets, with files no larger than this server's upload limit."""
-    upload_bytes = server_limits()[0].upload_mb * 1_000_000
+    upload_bytes = server_limits().upload_mb * 1_000_000
     return replace(DEFAULT_IMAGE_LIMITS, max_file_bytes=min(DEFAULT_IMAGE_LIMITS.max_file_bytes, upload_bytes),
                    max_zip_bytes=min(DEFAULT_IMAGE_LIMITS.max_zip_bytes, 100 * upload_bytes))  # fmt: skip
 
 
 def upload_mb() -> int:
     """For ``st.file_uploader(max_upload_size=...)``: the browser refuses larger files before sending them."""
-    return server_limits()[0].upload_mb
+    return server_limits().upload_mb
 
 
 def apply_torch_threads(limits: ServerLimits) -> None:

@@ -49,7 +49,7 @@ def training_panel(config: SineTrainConfig | None) -> dict | None:
     start = st.button("Meta-train", type="primary", icon=":material/play_arrow:", key="sine_train",
                       disabled=config is None)  # fmt: skip
     st.button("Stop (keep what was trained so far)", icon=":material/stop:", key="sine_stop")
-    limits, _ = server_limits()
+    limits = server_limits()
     st.caption(limits_sentence(limits, count_episodes=False))
     if start and config is not None:
         with training_turn(limits) as deadline:

@@ -58,7 +58,7 @@ def training_panel(
     """
     state_key = f"{prefix}_training"
     defaults = defaults or TrainingDefaults()
-    limits, _ = server_limits()
+    limits = server_limits()
     left, middle, right, last = st.columns(4)
     episodes = left.number_input(defaults.steps_label, 1, limits.training_episodes,
                                  min(defaults.episodes, limits.training_episodes),

@@ -12,7 +12,7 @@ st.title("Learn: applications, resources and open problems")
 st.header("Applications")
 st.subheader("Medical image analysis")
 st.markdown(section("app_medical"))
-folders = server_limits()[0].folder_paths  # a public demo opens no folders on its server
+folders = server_limits().folder_paths  # a public demo opens no folders on its server
 if folders:
     st.page_link("pages/1_Episodes.py", label="Episodes: open a folder data set", icon=":material/folder_open:")
 st.page_link("pages/6_Your_images.py", label="Your images: upload a few images per class",
