@@ -8,8 +8,7 @@ import streamlit as st
 
 from app.models import load_shipped, session_models, shipped_checkpoints
 from core.algorithms import FewShotAlgorithm
-from core.compare import Contender
-from core.contenders import (
+from core.compare.contenders import (
     FROM_SCRATCH,
     PIXEL_NN,
     baseline_contenders,
@@ -18,6 +17,7 @@ from core.contenders import (
     model_contender,
     unseen_classes_note,
 )  # fmt: skip
+from core.compare.runner import Contender
 from core.datasets import DatasetSpec
 
 ALGORITHMS = ("maml", "protonet", "relationnet", "finetune")

@@ -7,8 +7,8 @@ import io
 
 import streamlit as st
 
-from core.compare import ContenderResult, SweepPoint, run_comparison, run_sweep
-from core.figures_compare import accuracy_against_time, accuracy_bars, sweep_curves
+from core.compare.runner import ContenderResult, SweepPoint, run_comparison, run_sweep
+from core.figures.compare import accuracy_against_time, accuracy_bars, sweep_curves
 
 UPDATE_EVERY = 2  # episodes between table refreshes while a comparison runs
 

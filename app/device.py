@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from core.devices import available_devices, describe_device, resolve_device
+from core.runtime.devices import available_devices, describe_device, resolve_device
 
 CHOICE = "device_choice"  # plain session key (not a widget's): it outlives page switches
 WIDGET = "device_widget"

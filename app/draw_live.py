@@ -10,9 +10,9 @@ from streamlit_drawable_canvas import st_canvas
 from app.server_limits import image_limits
 from app.your_images import CANVAS
 from core.algorithms import FewShotAlgorithm
-from core.figures_relation import score_bars
-from core.user_classify import classify
-from core.user_images import ClassSet, NamedImage, UserClass, UserImageError, decode_image
+from core.figures.relation import score_bars
+from core.user import ClassSet, NamedImage, UserClass, UserImageError, decode_image
+from core.user.classify import classify
 
 
 def _drawn(result) -> bytes | None:

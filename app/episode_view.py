@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.datasets import ClassDataset
 from core.episodes import Episode
-from core.montage import display_scale, image_row, to_display
+from core.figures.montage import display_scale, image_row, to_display
 
 
 def show_support(episode: Episode) -> None:

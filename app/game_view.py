@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app.compare_lineup import candidates
-from core.contenders import baseline_contenders, model_contender
+from core.compare.contenders import baseline_contenders, model_contender
+from core.compare.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score, score
 from core.episodes import Episode
-from core.figures_compare import game_scores
-from core.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score, score
-from core.montage import to_display
+from core.figures.compare import game_scores
+from core.figures.montage import to_display
 
 GAME = "game_state"
 YOU = "you"

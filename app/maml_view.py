@@ -16,11 +16,11 @@ from core.algorithms import MAML, FineTuning
 from core.algorithms.finetune import pretrain
 from core.algorithms.maml import AdaptationTrace
 from core.datasets import ClassDataset
+from core.datasets.roles import assign_roles
 from core.episodes import Episode, EpisodeSampler
-from core.figures_maml import inner_loop_curves, many_episode_curves, update_sizes
-from core.montage import display_scale, to_display
+from core.figures.maml import inner_loop_curves, many_episode_curves, update_sizes
+from core.figures.montage import display_scale, to_display
 from core.preprocessing import adapt_episode, fitted_preprocessing
-from core.roles import assign_roles
 
 STEP_KEY, CACHE_KEY, PRETRAINED_KEY = "maml_step", "maml_traces", "maml_pretrained"
 SUPPORT_LOSS = r"\mathcal{L}^{\text{support}}_{\mathcal{T}_i}(f_\theta)"

@@ -12,8 +12,8 @@ from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_
 from app.training_panel import TrainingDefaults, last_curves, show_last_message, training_panel
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset, DatasetSpec
-from core.figures import training_curves
-from core.roles import assign_roles
+from core.datasets.roles import assign_roles
+from core.figures.common import training_curves
 
 SHIPPED, SESSION, TRAIN = "shipped checkpoint", "trained in this session", "train now"
 

@@ -8,9 +8,9 @@ import torch
 
 from core.algorithms.protonet import PrototypeTrace
 from core.episodes import Episode
-from core.figures import embedding_map, matrix_heatmap, probability_bars
-from core.montage import display_scale, to_display
-from core.projection import TSNE_MIN_POINTS, project_2d
+from core.figures.common import embedding_map, matrix_heatmap, probability_bars
+from core.figures.montage import display_scale, to_display
+from core.figures.projection import TSNE_MIN_POINTS, project_2d
 
 
 @st.cache_data(max_entries=32, show_spinner="Projecting to 2-D…")

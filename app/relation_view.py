@@ -9,8 +9,8 @@ import torch
 from app.models import load_shipped, preferred_shipped, shipped_checkpoints
 from core.algorithms.relationnet import RelationTrace
 from core.episodes import Episode
-from core.figures_relation import architecture_dot, relation_heatmap, score_bars
-from core.montage import display_scale, image_row, to_display
+from core.figures.montage import display_scale, image_row, to_display
+from core.figures.relation import architecture_dot, relation_heatmap, score_bars
 from core.preprocessing import adapt_episode
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import torch
 
-from core.user_images import ImageLimits
+from core.user import ImageLimits
 
 PUBLIC_DEMO = "PLAYGROUND_PUBLIC_DEMO"
 TRUE_WORDS = ("1", "true", "yes", "on")

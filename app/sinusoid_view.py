@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.fair_use import Deadline, limits_sentence, training_turn
 from app.server_limits import server_limits
-from core.figures_sinusoid import fine_tune_figure, sine_training_curves
+from core.figures.sinusoid import fine_tune_figure, sine_training_curves
 from core.sinusoid import (
     AMPLITUDE_RANGE,
     SineTrainConfig,

@@ -13,10 +13,10 @@ from app.models import keep_session_model
 from app.server_limits import server_limits
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset
+from core.datasets.roles import SplitRoles, validation_sampler
 from core.episodes import EpisodeSampler
-from core.figures import training_curves
+from core.figures.common import training_curves
 from core.preprocessing import fitted_preprocessing
-from core.roles import SplitRoles, validation_sampler
 from core.training import TrainConfig, train
 
 UPDATE_EVERY = 5  # steps between chart updates: often enough to watch, rarely enough to stay fast

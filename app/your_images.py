@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits, upload_mb
-from core.user_images import (
+from core.user import (
     ClassSet,
     ClassSetError,
     NamedImage,

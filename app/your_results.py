@@ -12,9 +12,9 @@ from core.algorithms import DISPLAY_NAMES, FewShotAlgorithm
 from core.algorithms.maml import AdaptationTrace
 from core.algorithms.protonet import PrototypeTrace
 from core.algorithms.relationnet import RelationTrace
-from core.figures_maml import inner_loop_curves
-from core.montage import display_scale, image_row, to_display
-from core.user_classify import UserResult, predictions_csv
+from core.figures.maml import inner_loop_curves
+from core.figures.montage import display_scale, image_row, to_display
+from core.user.classify import UserResult, predictions_csv
 
 IMAGENET = "ImageNet ResNet-18 features (photos)"
 

@@ -22,7 +22,7 @@ import torch
 from benchmarks.omniglot_runs import vinyals_omniglot
 from core.algorithms import FineTuning
 from core.algorithms.finetune import choose_adaptation, pretrain
-from core.baselines import TrainFromScratch
+from core.compare.baselines import TrainFromScratch
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate_predictor
 from core.preprocessing import fitted_preprocessing

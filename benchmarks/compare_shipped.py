@@ -21,11 +21,11 @@ from pathlib import Path
 import torch
 
 from core.checkpoints import load_checkpoint
-from core.compare import compare
-from core.contenders import baseline_contenders, display_name, model_contender, unseen_classes_note
+from core.compare.contenders import baseline_contenders, display_name, model_contender, unseen_classes_note
+from core.compare.runner import compare
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
+from core.datasets.roles import assign_roles
 from core.episodes import EpisodeSampler
-from core.roles import assign_roles
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 RESULTS = Path(__file__).parent / "results"

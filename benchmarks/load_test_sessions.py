@@ -31,7 +31,7 @@ from playwright.async_api import Browser, Page
 from playwright.async_api import Error as PlaywrightError
 
 from app.page import APP_NAME
-from core.user_images import ClassSet, NamedImage, UserClass, save_class_set
+from core.user import ClassSet, NamedImage, UserClass, save_class_set
 
 ROOT = Path(__file__).resolve().parents[1]
 

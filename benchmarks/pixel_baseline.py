@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.baselines import pixel_nearest_neighbour_predict
+from core.compare.baselines import pixel_nearest_neighbour_predict
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate_predictor

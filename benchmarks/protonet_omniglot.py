@@ -24,8 +24,8 @@ import torch
 
 from benchmarks.omniglot_runs import vinyals_omniglot
 from core.algorithms import PrototypicalNetworks
-from core.baselines import pixel_nearest_neighbour_predict
 from core.checkpoints import save_checkpoint
+from core.compare.baselines import pixel_nearest_neighbour_predict
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate, evaluate_predictor
 from core.preprocessing import fitted_preprocessing

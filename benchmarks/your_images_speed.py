@@ -25,8 +25,8 @@ from PIL import Image
 
 from core.checkpoints import load_checkpoint
 from core.datasets import GlyphsConfig, load_glyphs
-from core.user_classify import classify
-from core.user_images import ClassSet, NamedImage, UserClass, decode_image
+from core.user import ClassSet, NamedImage, UserClass, decode_image
+from core.user.classify import classify
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,8 +6,8 @@ from app import your_images, your_results
 from app.draw_live import draw_live
 from app.page import page_setup
 from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits
-from core.user_classify import classify
-from core.user_images import check_class_set
+from core.user import check_class_set
+from core.user.classify import classify
 
 page_setup("Your images")
 st.title("Your images")

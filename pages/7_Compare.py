@@ -6,9 +6,9 @@ from app import compare_view
 from app.compare_lineup import contenders, lineup_picker
 from app.datasets import dataset_controls, load_or_explain, split_control
 from app.page import page_setup
+from core.datasets.roles import assign_roles
 from core.episodes import EpisodeSampler
-from core.figures_compare import sweep_curves
-from core.roles import assign_roles
+from core.figures.compare import sweep_curves
 
 page_setup("Compare")
 st.title("Compare the algorithms")

@@ -5,8 +5,8 @@ import streamlit as st
 from app import game_view
 from app.datasets import cached_dataset
 from app.page import page_setup
+from core.compare.game import one_shot_trials
 from core.datasets import DatasetSpec, find_omniglot_root
-from core.game import one_shot_trials
 
 page_setup("You vs the model")
 st.title("You vs the model")

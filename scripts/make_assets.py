@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.cli import main as core_main
+from core.cli.commands import main as core_main
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PROTONET = ["--algorithm", "protonet", "--n-way", "20", "--n-shot", "5", "--n-query", "5", "--validate-every", "200"]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from core.checkpoints import load_checkpoint
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
+from core.datasets.roles import assign_roles
 from core.evaluation import default_episodes, held_out_test
-from core.roles import assign_roles
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 

@@ -132,7 +132,7 @@ def train_with_broken_weights():
     from app.training_panel import training_panel
     from core.algorithms import PrototypicalNetworks
     from core.datasets import DatasetSpec, load_dataset
-    from core.roles import assign_roles
+    from core.datasets.roles import assign_roles
 
     def broken(preprocessing, n_way, n_shot):
         model = PrototypicalNetworks(preprocessing)

@@ -9,10 +9,10 @@ import pytest
 
 from core.checkpoints import load_checkpoint
 from core.datasets import DatasetSpec, load_dataset
+from core.datasets.roles import assign_roles
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate
 from core.preprocessing import fitted_preprocessing
-from core.roles import assign_roles
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 GLYPH_MODELS = sorted(p.stem for p in ASSETS.glob("*-glyphs.json"))

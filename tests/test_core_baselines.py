@@ -1,6 +1,6 @@
 import torch
 
-from core.baselines import pixel_nearest_neighbour
+from core.compare.baselines import pixel_nearest_neighbour
 from core.evaluation import accuracy_with_ci
 
 

@@ -12,7 +12,7 @@ import torch
 
 from core.algorithms import PrototypicalNetworks
 from core.checkpoints import load_checkpoint, read_metadata, read_resume_state
-from core.cli import DIVERGED, build_parser, main
+from core.cli.commands import DIVERGED, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_RUN = ["--dataset", "glyphs", "--n-way", "5", "--n-shot", "1", "--n-query", "2", "--validate-every", "4",

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from core.algorithms import MAML, PrototypicalNetworks
-from core.baselines import TrainFromScratch, pixel_nearest_neighbour_predict
-from core.compare import Contender, compare, episode_hash, run_comparison, run_sweep
-from core.contenders import baseline_contenders, model_contender, unseen_classes_note
+from core.compare.baselines import TrainFromScratch, pixel_nearest_neighbour_predict
+from core.compare.contenders import baseline_contenders, model_contender, unseen_classes_note
+from core.compare.memory import PeakTensorMemory
+from core.compare.runner import Contender, compare, episode_hash, run_comparison, run_sweep
 from core.episodes import EpisodeSampler
 from core.evaluation import Z_95
-from core.memory import PeakTensorMemory
 from core.preprocessing import Preprocessing
 
 

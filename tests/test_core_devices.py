@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from core.cli import main
-from core.devices import available_devices, describe_device, resolve_device
+from core.cli.commands import main
+from core.runtime.devices import available_devices, describe_device, resolve_device
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ from torch import nn
 from core import load_learner
 from core.algorithms import MAML, PrototypicalNetworks, RelationNetworks
 from core.checkpoints import load_checkpoint
-from core.cli import main
+from core.cli.commands import main
 from core.datasets.class_dataset import from_class_lists
-from core.distributed import DistributedContext, average_gradients, from_environment, start, stop
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
+from core.runtime.distributed import DistributedContext, average_gradients, from_environment, start, stop
 from core.training import TrainConfig, TrainingRun
 
 ROOT = Path(__file__).resolve().parents[1]

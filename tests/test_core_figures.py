@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from core.figures import embedding_map, matrix_heatmap, probability_bars, training_curves
-from core.projection import project_2d
+from core.figures.common import embedding_map, matrix_heatmap, probability_bars, training_curves
+from core.figures.projection import project_2d
 
 
 def test_embedding_map_marks_misclassified_queries_and_names_the_method():

@@ -6,7 +6,7 @@ import torch
 from core.algorithms import FineTuning
 from core.algorithms.finetune import pretrain
 from core.checkpoints import load_checkpoint, read_metadata, save_checkpoint
-from core.cli import main
+from core.cli.commands import main
 from core.episodes import EpisodeSampler
 from core.preprocessing import fitted_preprocessing
 

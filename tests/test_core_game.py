@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.baselines import pixel_nearest_neighbour_predict
-from core.game import alphabet, model_score, one_shot_trials, score
+from core.compare.baselines import pixel_nearest_neighbour_predict
+from core.compare.game import alphabet, model_score, one_shot_trials, score
 
 
 def test_a_trial_is_one_drawing_per_character_and_one_new_drawing_to_place(small_glyphs):

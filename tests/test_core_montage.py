@@ -1,6 +1,6 @@
 import torch
 
-from core.montage import display_scale, image_row, to_display
+from core.figures.montage import display_scale, image_row, to_display
 
 
 def test_row_places_images_side_by_side_with_gaps():

@@ -4,7 +4,7 @@ import torch
 from core.algorithms import ALGORITHMS, PrototypicalNetworks
 from core.algorithms.protonet import compute_prototypes, cosine_distance, squared_euclidean
 from core.backbones import Conv4
-from core.baselines import pixel_nearest_neighbour_predict
+from core.compare.baselines import pixel_nearest_neighbour_predict
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate, evaluate_predictor
 from core.preprocessing import Preprocessing

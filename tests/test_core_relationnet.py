@@ -4,7 +4,7 @@ from torch.nn import functional as F
 
 from core.algorithms import RelationNetworks
 from core.algorithms.relationnet import class_features, relation_mse, relation_pairs
-from core.baselines import pixel_nearest_neighbour_predict
+from core.compare.baselines import pixel_nearest_neighbour_predict
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate, evaluate_predictor
 from core.preprocessing import Preprocessing, fitted_preprocessing

@@ -1,7 +1,7 @@
 import torch
 
 from core.datasets.class_dataset import from_class_lists
-from core.roles import assign_roles, validation_sampler
+from core.datasets.roles import assign_roles, validation_sampler
 
 
 def _dataset(splits):

@@ -5,7 +5,7 @@ import torch
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from core.figures_sinusoid import fine_tune_figure, sine_training_curves
+from core.figures.sinusoid import fine_tune_figure, sine_training_curves
 from core.sinusoid import (
     SineProgress,
     SineTrainConfig,

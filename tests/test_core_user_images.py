@@ -10,7 +10,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from core.preprocessing import Preprocessing
-from core.user_images import (
+from core.user import (
     FORMAT_NAME,
     ClassSet,
     ClassSetError,

@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from core.algorithms import ALGORITHMS, FewShotAlgorithm
 from core.checkpoints import CheckpointError, load_checkpoint
 from core.preprocessing import Preprocessing
-from core.user_images import (
+from core.user import (
     FORMAT_NAME,
     ClassSet,
     ClassSetError,

@@ -66,8 +66,8 @@ def play(at: AppTest, answers) -> AppTest:
 
 
 def game_trials(source: str, n_way: int, trials: int, seed: int):
+    from core.compare.game import one_shot_trials
     from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
-    from core.game import one_shot_trials
 
     spec = DatasetSpec("omniglot", str(find_omniglot_root()), split_scheme="lake") if source == "omniglot" else \
         DatasetSpec("glyphs")  # fmt: skip

@@ -11,7 +11,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.datasets import GlyphsConfig, load_glyphs
-from core.user_images import ClassSet, NamedImage, UserClass, save_class_set
+from core.user import ClassSet, NamedImage, UserClass, save_class_set
 from tests.test_pages import open_page
 
 PAGE = "pages/6_Your_images.py"

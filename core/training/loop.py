@@ -6,7 +6,7 @@ validated best (or keeps the current ones when nothing was validated).
 
 Under torchrun the same loop runs in every process: each rank draws its own slot of the
 global meta-batch, gradients are averaged before the step, and only rank 0 validates
-(see ``core.distributed``).
+(see ``core.runtime.distributed``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import torch
 
 from core.algorithms.base import FewShotAlgorithm
-from core.distributed import (
+from core.episodes import EpisodeSampler
+from core.evaluation import evaluate
+from core.runtime.distributed import (
     SINGLE,
     DistributedContext,
     average_buffers,
@@ -29,8 +31,6 @@ from core.distributed import (
     average_values,
     broadcast_module,
 )
-from core.episodes import EpisodeSampler
-from core.evaluation import evaluate
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import torch
 
 from core.algorithms import MAML, FewShotAlgorithm
 from core.episodes import Episode
-from core.user_images import ClassSet, prepare_for_model
+from core.user import ClassSet, prepare_for_model
 
 
 @dataclass(frozen=True, eq=False)

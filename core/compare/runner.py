@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from core.compare.memory import PeakTensorMemory
 from core.episodes import Episode, EpisodeSampler
 from core.evaluation import Accuracy, accuracy_with_ci
-from core.memory import PeakTensorMemory
 
 
 @dataclass(frozen=True)

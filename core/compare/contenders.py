@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.algorithms import DISPLAY_NAMES, FewShotAlgorithm
-from core.baselines import TrainFromScratch, pixel_nearest_neighbour_predict
-from core.compare import Contender
+from core.compare.baselines import TrainFromScratch, pixel_nearest_neighbour_predict
+from core.compare.runner import Contender
 
 BASELINE_ALGORITHMS = {"finetune"}
 PIXEL_NN = "nearest neighbour on pixels"

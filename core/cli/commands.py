@@ -1,4 +1,4 @@
-"""``python -m core train | eval``: the library from the terminal (training itself is in ``core.cli_train``)."""
+"""``python -m core train | eval``: the library from the terminal (training itself is in ``core.cli.train``)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from pathlib import Path
 
 from core.algorithms import ALGORITHMS
 from core.checkpoints import load_checkpoint
-from core.cli_train import DIVERGED, announce, dataset_spec, run_train
+from core.cli.train import DIVERGED, announce, dataset_spec, run_train
 from core.datasets import SOURCES, load_dataset
 from core.datasets.omniglot import SPLIT_SCHEMES
-from core.devices import DEVICE_CHOICES, resolve_device
-from core.distributed import DistributedContext
+from core.datasets.roles import assign_roles
 from core.episodes import EpisodeSampler
 from core.evaluation import default_episodes, evaluate
-from core.roles import assign_roles
+from core.runtime.devices import DEVICE_CHOICES, resolve_device
+from core.runtime.distributed import DistributedContext
 
 __all__ = ["DIVERGED", "build_parser", "main"]
 

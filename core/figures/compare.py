@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.compare import ContenderResult, SweepPoint
+from core.compare.runner import ContenderResult, SweepPoint
 
 KIND_COLOURS = {"meta-learned": "#1f77b4", "baseline": "#7f7f7f"}
 LINE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -66,7 +66,7 @@ def sweep_curves(points: list[SweepPoint], axis: str, title: str) -> go.Figure:
 
 
 def game_scores(scores: list, n_way: int, human_accuracy: float) -> go.Figure:
-    """The person (first of ``scores``, core.game.PlayerScore) and each model on the same trials, with 95% CIs,
+    """The person (first of ``scores``, core.compare.game.PlayerScore) and each model on the same trials, with 95% CIs,
     the published human accuracy and chance as lines."""
     figure = go.Figure(go.Bar(
         x=[100 * p.accuracy.mean for p in scores], y=[p.player for p in scores], orientation="h",

@@ -24,7 +24,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from core.devices import resolve_device
+from core.runtime.devices import resolve_device
 
 TIMEOUT = timedelta(minutes=30)  # other ranks wait in the next all-reduce while rank 0 validates
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.figures import _data_url, class_colour
+from core.figures.common import class_colour, data_url
 
 MAX_THUMBNAIL_ROWS = 60  # beyond this the images would be too small to read
 
@@ -29,11 +29,11 @@ def relation_heatmap(
     show_images = n_query <= MAX_THUMBNAIL_ROWS
     if show_images:
         for row, image in enumerate(query_images):
-            figure.add_layout_image(source=_data_url(image), x=-0.55, y=row, sizex=0.9, sizey=0.9, xref="x",
+            figure.add_layout_image(source=data_url(image), x=-0.55, y=row, sizex=0.9, sizey=0.9, xref="x",
                                     yref="y", xanchor="right", yanchor="middle")  # fmt: skip
         for column, image in enumerate(class_images):
             width = image.shape[1] / image.shape[0]
-            figure.add_layout_image(source=_data_url(image), x=column, y=-0.55, sizex=min(0.95, 0.9 * width),
+            figure.add_layout_image(source=data_url(image), x=column, y=-0.55, sizex=min(0.95, 0.9 * width),
                                     sizey=0.9, xref="x", yref="y", xanchor="center", yanchor="bottom")  # fmt: skip
     wrong = int((best != query_y).sum())
     figure.update_layout(

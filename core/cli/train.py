@@ -20,14 +20,14 @@ from core.checkpoints import (
     save_checkpoint,
     save_resume_state,
 )
-from core.cli_progress import bar, drive
+from core.cli.progress import bar, drive
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
-from core.devices import describe_device
-from core.distributed import DistributedContext, from_environment, main_first, start, stop
+from core.datasets.roles import assign_roles, validation_sampler
 from core.episodes import EpisodeSampler
 from core.evaluation import default_episodes, held_out_test
 from core.preprocessing import fitted_preprocessing
-from core.roles import assign_roles, validation_sampler
+from core.runtime.devices import describe_device
+from core.runtime.distributed import DistributedContext, from_environment, main_first, start, stop
 from core.training import TrainConfig, check_precision, train
 
 DIVERGED = 3  # exit status when a non-finite loss stopped training (Ctrl-C: 130, bad flags: 2)

@@ -17,7 +17,7 @@ def class_colour(label: int) -> str:
     return PALETTE[label % len(PALETTE)]
 
 
-def _data_url(image: np.ndarray) -> str:
+def data_url(image: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -83,7 +83,7 @@ def _add_thumbnails(figure: go.Figure, coords: np.ndarray, thumbnails: list[np.n
     size = span / 20
     for (x, y), image in zip(coords, thumbnails):
         figure.add_layout_image(
-            source=_data_url(image), x=x, y=y, sizex=size, sizey=size, xref="x", yref="y",
+            source=data_url(image), x=x, y=y, sizex=size, sizey=size, xref="x", yref="y",
             xanchor="center", yanchor="middle", layer="below", opacity=0.7,
         )  # fmt: skip
 
