@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
 #   make run    install into .venv (when missing or out of date) and start the app on localhost
 #   make test   install, then run the whole test suite (browser tests need Debian chromium)
+#   make test-fast   the quick loop while editing: no slow tests (marked `slow`), no browser
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -10,7 +11,7 @@ PORT ?= 8501
 OMP_WAIT_POLICY ?= PASSIVE
 export OMP_WAIT_POLICY
 
-.PHONY: run test lint bench browser clean
+.PHONY: run test test-fast lint bench browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +23,9 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed browser
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow and not e2e"
 
 # Chromium for the browser tests: installed with apt-get where we are root on Debian,
 # otherwise those tests are skipped with a message saying so.

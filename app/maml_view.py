@@ -10,19 +10,17 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app.fair_use import training_turn
 from app.models import load_shipped, shipped_checkpoints
+from app.training_panel import pretraining_panel
 from core.algorithms import MAML, FineTuning
-from core.algorithms.finetune import pretrain
 from core.algorithms.maml import AdaptationTrace
 from core.datasets import ClassDataset
-from core.datasets.roles import assign_roles
 from core.episodes import Episode, EpisodeSampler
 from core.figures.maml import inner_loop_curves, many_episode_curves, update_sizes
 from core.figures.montage import display_scale, to_display
-from core.preprocessing import adapt_episode, fitted_preprocessing
+from core.preprocessing import adapt_episode
 
-STEP_KEY, CACHE_KEY, PRETRAINED_KEY = "maml_step", "maml_traces", "maml_pretrained"
+STEP_KEY, CACHE_KEY = "maml_step", "maml_traces"
 SUPPORT_LOSS = r"\mathcal{L}^{\text{support}}_{\mathcal{T}_i}(f_\theta)"
 PLAY_DELAY = 0.7  # seconds per step while playing: slow enough to follow
 
@@ -139,9 +137,10 @@ def comparison(model: MAML, model_id: tuple, raw_episode: Episode, source: str, 
                                                                     steps))}  # fmt: skip
 
     def random_start() -> AdaptationTrace:
-        torch.manual_seed(0)
-        fresh = MAML(model.preprocessing, **model.settings).eval()
-        return fresh.explain(adapt_episode(raw_episode, fresh.preprocessing), steps)
+        with torch.random.fork_rng(devices=[]):  # the same random start for every visitor, the server's RNG untouched
+            torch.manual_seed(0)
+            fresh = MAML(model.preprocessing, **model.settings).eval()
+            return fresh.explain(adapt_episode(raw_episode, fresh.preprocessing), steps)
 
     traces["random initialisation"] = cached((*model_id, "random", *episode_key, steps), random_start)
     pretrained = _pretrained_network(source, dataset)
@@ -172,37 +171,8 @@ def _pretrained_network(source: str, dataset: ClassDataset) -> tuple[str, FineTu
         loaded = load_shipped(shipped[name])
         if loaded:
             return f"shipped {name}", loaded[0]
-    trained = st.session_state.setdefault(PRETRAINED_KEY, {})
-    if dataset.name in trained:
-        return f"trained here on {dataset.name}", trained[dataset.name]
-    left, right = st.columns([1, 3], vertical_alignment="bottom")
-    epochs = left.number_input("epochs", 0.1, 20.0, 1.0, step=0.5, key="maml_pretrain_epochs")
-    if not right.button(f"Pre-train a network on {dataset.name}'s training classes, to compare with",
-                        key="maml_pretrain"):  # fmt: skip
-        st.info("No shipped pre-trained network for this data set: pre-train one to add it to the comparison.")
-        return None
-    with_roles, roles = assign_roles(dataset)
-    network = FineTuning(
-        fitted_preprocessing(with_roles.split_images(roles.train), not dataset.name.startswith("folder"))
-    )
-    with training_turn() as deadline:
-        if deadline is None:
-            return None
-        bar = st.progress(0.0, text="pre-training…")
-        try:
-            for record in pretrain(network, with_roles, roles.train, epochs=float(epochs)):
-                if record.step % 5 == 0 or record.step == record.steps:
-                    bar.progress(record.step / record.steps,
-                                 text=f"batch {record.step} of {record.steps} · loss {record.loss:.2f}")  # fmt: skip
-                if deadline.passed():
-                    st.warning(f"Pre-training stopped after {record.step} of {record.steps} batches: "
-                               f"{deadline.reason}.")  # fmt: skip
-                    break
-        except ValueError as error:
-            st.error(f"Cannot pre-train here: {error}.")
-            return None
-    trained[dataset.name] = network
-    return f"trained here on {dataset.name}", network
+    network = pretraining_panel("maml", dataset)
+    return (f"trained here on {dataset.name}", network) if network is not None else None
 
 
 def equations(model: MAML, beta: float | None) -> None:
@@ -236,13 +206,3 @@ def equations(model: MAML, beta: float | None) -> None:
 def trained_beta(metadata: dict) -> float | None:
     training = metadata.get("training", {})
     return training.get("config", {}).get("learning_rate") or training.get("learning_rate")
-
-
-TRADE_OFFS = """
-**Trade-offs.** MAML assumes nothing about the model but that it is trained by gradient descent, so the
-same idea works for classification, regression (see *MAML regression*) and reinforcement learning. The
-price is at both ends: meta-training back-propagates through the inner steps (second derivatives, memory
-growing with the number of steps; first-order MAML drops them and loses little on Omniglot), and every
-new task costs a few gradient steps where Prototypical Networks need one forward pass. In exchange the
-network really adapts, which helps most when new tasks differ from the training tasks.
-"""

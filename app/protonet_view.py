@@ -13,6 +13,12 @@ from core.figures.montage import display_scale, to_display
 from core.figures.projection import TSNE_MIN_POINTS, project_2d
 
 
+def distance_option() -> dict:
+    """The sidebar's distance for models trained here, as ``build``'s keyword argument."""
+    distance = st.sidebar.radio("distance (for models trained here)", ["euclidean", "cosine"], key="protonet_distance")
+    return {"distance": distance}
+
+
 @st.cache_data(max_entries=32, show_spinner="Projecting to 2-D…")
 def cached_projection(points: np.ndarray, method: str, perplexity: float) -> tuple[np.ndarray, str]:
     return project_2d(points, method, perplexity)

@@ -14,6 +14,13 @@ from core.figures.relation import architecture_dot, relation_heatmap, score_bars
 from core.preprocessing import adapt_episode
 
 
+def loss_option() -> dict:
+    """The sidebar's loss for models trained here, as ``build``'s keyword argument."""
+    loss = st.sidebar.radio("loss (for models trained here)", ["mse", "cross_entropy"], key="relation_loss",
+                            help="the paper: mean squared error against the one-hot match matrix")  # fmt: skip
+    return {"loss": loss}
+
+
 def show_heatmap(trace: RelationTrace, episode: Episode) -> None:
     scale = display_scale(episode.query_x.shape[-1], target=28)
     queries = to_display(episode.query_x, scale)

@@ -1,4 +1,5 @@
-"""Train a model inside the page: live curves, a stop button, the result kept for the session."""
+"""Train a model inside the page: live curves, a stop button, the result kept for the session; and
+pre-train the fine-tuning baseline's network, for pages that compare with it."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from app.device import chosen_device
 from app.fair_use import Deadline, limits_sentence, training_turn
 from app.models import keep_session_model
 from app.server_limits import server_limits
-from core.algorithms import FewShotAlgorithm
+from core.algorithms import FewShotAlgorithm, FineTuning
 from core.datasets import ClassDataset
-from core.datasets.roles import SplitRoles, validation_sampler
+from core.datasets.roles import SplitRoles, assign_roles, validation_sampler
 from core.episodes import EpisodeSampler
 from core.figures.common import training_curves
 from core.preprocessing import fitted_preprocessing
 from core.training import TrainConfig, train
+from core.training.pretraining import pretrain
 
 UPDATE_EVERY = 5  # steps between chart updates: often enough to watch, rarely enough to stay fast
 
@@ -169,3 +171,45 @@ def _trained(prefix: str) -> list[str]:
 
 def last_curves(prefix: str) -> list[dict] | None:
     return st.session_state.get(f"{prefix}_curves")
+
+
+def pretraining_panel(prefix: str, dataset: ClassDataset) -> FineTuning | None:
+    """A network pre-trained in this session on ``dataset``'s training classes (one per data set, kept), or
+    None after drawing what trains one: an epochs input and a button."""
+    trained = st.session_state.setdefault(f"{prefix}_pretrained", {})
+    if dataset.name in trained:
+        return trained[dataset.name]
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    epochs = left.number_input("epochs", 0.1, 20.0, 1.0, step=0.5, key=f"{prefix}_pretrain_epochs")
+    if not right.button(f"Pre-train a network on {dataset.name}'s training classes, to compare with",
+                        key=f"{prefix}_pretrain"):  # fmt: skip
+        st.info("No shipped pre-trained network for this data set: pre-train one to add it to the comparison.")
+        return None
+    network = _pretrain(dataset, float(epochs))
+    if network is not None:
+        trained[dataset.name] = network
+    return network
+
+
+def _pretrain(dataset: ClassDataset, epochs: float) -> FineTuning | None:
+    with_roles, roles = assign_roles(dataset)
+    network = FineTuning(
+        fitted_preprocessing(with_roles.split_images(roles.train), not dataset.name.startswith("folder"))
+    )
+    with training_turn() as deadline:
+        if deadline is None:
+            return None
+        bar = st.progress(0.0, text="pre-training…")
+        try:
+            for record in pretrain(network, with_roles, roles.train, epochs=epochs):
+                if record.step % 5 == 0 or record.step == record.steps:
+                    bar.progress(record.step / record.steps,
+                                 text=f"batch {record.step} of {record.steps} · loss {record.loss:.2f}")  # fmt: skip
+                if deadline.passed():
+                    st.warning(f"Pre-training stopped after {record.step} of {record.steps} batches: "
+                               f"{deadline.reason}.")  # fmt: skip
+                    break
+        except ValueError as error:
+            st.error(f"Cannot pre-train here: {error}.")
+            return None
+    return network

@@ -21,11 +21,11 @@ import torch
 
 from benchmarks.omniglot_runs import vinyals_omniglot
 from core.algorithms import FineTuning
-from core.algorithms.finetune import choose_adaptation, pretrain
 from core.compare.baselines import TrainFromScratch
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate_predictor
 from core.preprocessing import fitted_preprocessing
+from core.training.pretraining import choose_adaptation, pretrain
 
 RESULTS = Path(__file__).parent / "results"
 SETTINGS = [(5, 1), (5, 5), (20, 1), (20, 5)]

@@ -1,20 +1,29 @@
-"""MAML meta-training throughput and peak memory: a per-task loop against ``vmap`` over tasks.
+"""MAML meta-training speed through the real training step: per-task loop, ``vmap``, task-batched.
 
-    python -m benchmarks.maml_speed [--steps 4] [--device cpu]
+    python -m benchmarks.maml_speed [--rounds 5] [--device cpu|cuda] [--amp]
 
-The two settings the issue names, with the paper's meta-batches: Omniglot 5-way 1-shot
-(32 tasks, one inner step) and 20-way 1-shot (16 tasks, five inner steps), second and
-first order; queries per class as in ``benchmarks/maml_omniglot.py``. Each setting runs
-in its own process so its peak memory is its own: peak resident memory above what the
-process held before the first step (CPU), or the CUDA allocator's peak. Throughput is
-the median over ``--steps`` outer steps after one warm-up step.
-Writes ``benchmarks/results/maml_speed.{md,json}``.
+The two settings of the paper's Omniglot runs: 5-way 1-shot (meta-batch 32, one inner
+step) and 20-way 1-shot (meta-batch 16, five inner steps), second and first order, with one
+query per class as in the paper's reference code. Every method takes the same optimiser
+steps of ``core.training.TrainingRun`` on the same episodes:
+
+- loop: one task at a time (``TrainConfig(task_batched=False)``), the reference;
+- vmap: ``core.algorithms.maml_vectorised`` (``torch.func.vmap`` over the tasks) plugged
+  into the same step;
+- task-batched: the whole meta-batch as one grouped-convolution pass (the default).
+
+Speed: within one process, rounds of one step of each method in turn (so that a noisy
+machine slows all three alike); the median over ``--rounds`` after a warm-up round.
+Memory: each method again in a fresh process, its peak resident memory above what the
+process held before the first step (CPU) or the CUDA allocator's peak.
+Writes ``benchmarks/results/maml_speed[_cuda].{md,json}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import platform
 import statistics
 import subprocess
 import sys
@@ -25,13 +34,16 @@ import torch
 
 from benchmarks.maml_omniglot import SETTINGS
 from core.algorithms import MAML
-from core.algorithms.maml_vectorised import meta_batch_loss
+from core.algorithms.maml_vectorised import meta_batch_loss as vmap_meta_batch_loss
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
+from core.training import TrainConfig, train
 
 RESULTS = Path(__file__).parent / "results"
 CASES = [(5, 32), (20, 16)]  # n_way, meta-batch
+METHODS = ("loop", "vmap", "task-batched")
+N_QUERY = 1  # queries per class in training, as in the paper's reference code for Omniglot
 
 
 def _memory_kib(field: str) -> int:
@@ -41,99 +53,116 @@ def _memory_kib(field: str) -> int:
     return 0
 
 
-def measure(n_way: int, meta_batch: int, first_order: bool, vectorised: bool, steps: int, device: str) -> dict:
+def training_run(method: str, n_way: int, meta_batch: int, first_order: bool, device: str, amp: bool):
+    """A TrainingRun of the paper's settings whose steps use ``method``."""
     root = find_omniglot_root()
     dataset = load_dataset(DatasetSpec("omniglot", str(root), "vinyals") if root else DatasetSpec("glyphs"))
     settings = SETTINGS[n_way]
     torch.manual_seed(0)
     model = MAML(Preprocessing(mean=(0.08,), std=(0.27,)), n_way=n_way, inner_lr=settings["inner_lr"],
                  train_steps=settings["train_steps"], first_order=first_order).to(device)  # fmt: skip
-    sampler = EpisodeSampler(dataset, dataset.split_names[0], n_way, 1, settings["n_query"], seed=0)
-    optimizer = torch.optim.Adam(model.parameters())
-    model.train()
+    if method == "vmap":
+        def vmap_loss(*inputs):
+            return vmap_meta_batch_loss(model.initial_params(), model.learning_rates(), *inputs, model.train_steps,
+                                        model.first_order)  # fmt: skip
 
-    def step(index: int) -> None:
-        episodes = [sampler.episode(index * meta_batch + t) for t in range(meta_batch)]
-        optimizer.zero_grad()
-        if vectorised:
-            inputs = [model.inputs(e) for e in episodes]
-            stacked = [torch.stack([tensors[i] for tensors in inputs]) for i in range(4)]
-            loss, _ = meta_batch_loss(model.initial_params(), model.learning_rates(), *stacked,
-                                      model.train_steps, first_order)  # fmt: skip
-            loss.backward()
-        else:
-            for episode in episodes:
-                loss, _ = model.episode_loss(episode)
-                (loss / meta_batch).backward()
-        optimizer.step()
-        if device == "cuda":
-            torch.cuda.synchronize()
+        model.meta_batch_loss = vmap_loss
+    sampler = EpisodeSampler(dataset, dataset.split_names[0], n_way, 1, N_QUERY, seed=0)
+    config = TrainConfig(episodes=10**9, meta_batch=meta_batch, validate_every=0, amp=amp,
+                         task_batched=method != "loop")  # fmt: skip
+    return train(model, sampler, config), dataset.name
 
+
+def _timed_step(run, device: str) -> float:
+    start = time.perf_counter()
+    next(run)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def speed(n_way: int, meta_batch: int, first_order: bool, rounds: int, device: str, amp: bool) -> dict:
+    runs = {m: training_run(m, n_way, meta_batch, first_order, device, amp)[0] for m in METHODS}
+    times: dict[str, list[float]] = {m: [] for m in METHODS}
+    for round_index in range(rounds + 1):
+        for method, run in runs.items():
+            seconds = _timed_step(run, device)
+            if round_index:  # the first round warms up
+                times[method].append(seconds)
+    return {m: meta_batch / statistics.median(t) for m, t in times.items()}
+
+
+def peak_memory(method: str, n_way: int, meta_batch: int, first_order: bool, device: str, amp: bool) -> dict:
+    run, data = training_run(method, n_way, meta_batch, first_order, device, amp)
     base = _memory_kib("VmRSS:")
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    times = []
-    for index in range(steps + 1):
-        start = time.perf_counter()
-        step(index)
-        times.append(time.perf_counter() - start)
-    seconds = statistics.median(times[1:])
-    peak_mib = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else (_memory_kib("VmHWM:") - base) / 1024
-    return {"n_way": n_way, "meta_batch": meta_batch, "inner_steps": settings["train_steps"],
-            "first_order": first_order, "vectorised": vectorised, "seconds_per_step": seconds,
-            "tasks_per_second": meta_batch / seconds, "peak_mib": peak_mib, "device": device,
-            "data": dataset.name, "threads": torch.get_num_threads()}  # fmt: skip
+    for _ in range(2):
+        _timed_step(run, device)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else (_memory_kib("VmHWM:") - base) / 1024
+    return {"peak_mib": peak, "data": data}
 
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| setting | order | loop tasks/s | vmap tasks/s | vmap / loop | loop peak MiB | vmap peak MiB |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| setting | order | loop tasks/s | vmap tasks/s | task-batched tasks/s | vmap / loop | task-batched / loop "
+        "| peak MiB loop / vmap / task-batched |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for n_way, meta_batch in CASES:
-        for first_order in (False, True):
-            pick = {r["vectorised"]: r for r in rows
-                    if (r["n_way"], r["meta_batch"], r["first_order"]) == (n_way, meta_batch, first_order)}  # fmt: skip
-            if len(pick) < 2:
-                continue
-            loop, vmap = pick[False], pick[True]
-            lines.append(
-                f"| {n_way}-way 1-shot, meta-batch {meta_batch}, {loop['inner_steps']} inner step(s) | "
-                f"{'first' if first_order else 'second'} | {loop['tasks_per_second']:.1f} | "
-                f"{vmap['tasks_per_second']:.1f} | {vmap['tasks_per_second'] / loop['tasks_per_second']:.2f}x | "
-                f"{loop['peak_mib']:.0f} | {vmap['peak_mib']:.0f} |"
-            )
+    for row in rows:
+        rate, peak = row["tasks_per_second"], row["peak_mib"]
+        lines.append(
+            f"| {row['n_way']}-way 1-shot, meta-batch {row['meta_batch']}, {row['inner_steps']} inner step(s) | "
+            f"{'first' if row['first_order'] else 'second'} | {rate['loop']:.1f} | {rate['vmap']:.1f} | "
+            f"{rate['task-batched']:.1f} | {rate['vmap'] / rate['loop']:.2f}x | "
+            f"**{rate['task-batched'] / rate['loop']:.2f}x** | "
+            f"{peak['loop']:.0f} / {peak['vmap']:.0f} / {peak['task-batched']:.0f} |"
+        )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=4, help="timed outer steps per setting")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (one step of each method) per setting")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to run")
-    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # n_way,meta_batch,first_order,vectorised
+    parser.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA only)")
+    parser.add_argument("--ways", type=int, nargs="+", default=[n for n, _ in CASES], help="settings to run")
+    parser.add_argument("--memory-of", default=None, help=argparse.SUPPRESS)  # method,n_way,meta_batch,first_order
     args = parser.parse_args()
-    if args.one:
-        n_way, meta_batch, first_order, vectorised = (int(v) for v in args.one.split(","))
-        print(json.dumps(measure(n_way, meta_batch, bool(first_order), bool(vectorised), args.steps, args.device)))
+    if args.memory_of:
+        method, n_way, meta_batch, first_order = args.memory_of.split(",")
+        result = peak_memory(method, int(n_way), int(meta_batch), bool(int(first_order)), args.device, args.amp)
+        print(json.dumps(result))
         return
     rows = []
-    for n_way, meta_batch in CASES:
-        for first_order in (0, 1):
-            for vectorised in (0, 1):
-                one = f"{n_way},{meta_batch},{first_order},{vectorised}"
-                command = [sys.executable, "-m", "benchmarks.maml_speed", "--one", one, "--steps", str(args.steps),
-                           "--device", args.device]  # fmt: skip
+    for n_way, meta_batch in (case for case in CASES if case[0] in args.ways):
+        for first_order in (False, True):
+            rates = speed(n_way, meta_batch, first_order, args.rounds, args.device, args.amp)
+            peaks, data = {}, ""
+            for method in METHODS:
+                command = [sys.executable, "-m", "benchmarks.maml_speed", "--device", args.device,
+                           "--memory-of", f"{method},{n_way},{meta_batch},{int(first_order)}"]  # fmt: skip
+                if args.amp:
+                    command.append("--amp")
                 output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-                rows.append(json.loads(output.strip().splitlines()[-1]))
-                print(json.dumps(rows[-1]), flush=True)
-    text = table(rows)
-    print(text)
+                measured = json.loads(output.strip().splitlines()[-1])
+                peaks[method], data = measured["peak_mib"], measured["data"]
+            rows.append({"n_way": n_way, "meta_batch": meta_batch, "inner_steps": SETTINGS[n_way]["train_steps"],
+                         "first_order": first_order, "tasks_per_second": rates, "peak_mib": peaks, "data": data,
+                         "device": args.device, "amp": args.amp, "threads": torch.get_num_threads()})  # fmt: skip
+            print(json.dumps(rows[-1]), flush=True)
+            write(rows, args)  # after every row: a run cut short keeps what it measured
+    print(table(rows))
+
+
+def write(rows: list[dict], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.device == "cpu" else f"_{args.device}"
-    (RESULTS / f"maml_speed{suffix}.md").write_text(
-        f"{rows[0]['data']}, torch {torch.__version__}, {rows[0]['threads']} threads, device {args.device}\n\n"
-        + text + "\n"
-    )  # fmt: skip
+    machine = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine()
+    header = (f"{rows[0]['data']}, torch {torch.__version__}, {rows[0]['threads']} threads, {args.device} "
+              f"({machine}){', bf16 autocast' if args.amp else ''}, {time.strftime('%Y-%m-%d')}, "
+              f"median of {args.rounds} interleaved rounds\n\n")  # fmt: skip
+    (RESULTS / f"maml_speed{suffix}.md").write_text(header + table(rows) + "\n")
     (RESULTS / f"maml_speed{suffix}.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 

@@ -69,6 +69,41 @@ def read_resume_state(path: str | Path) -> dict[str, torch.Tensor]:
     return _read_weights(resume_path(path))
 
 
+def training_state(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """The model's current weights and the optimiser's moments as flat CPU tensors (``model.*``, ``adam.<i>.*``)."""
+    tensors = {f"model.{k}": v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    for index, state in optimizer.state_dict()["state"].items():
+        tensors |= {f"adam.{index}.{k}": torch.as_tensor(v).detach().cpu().clone() for k, v in state.items()}
+    return tensors
+
+
+def restore_training_state(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]
+) -> None:
+    """Put ``training_state``'s tensors back; a ValueError says when they do not fit this model."""
+    weights = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        model.load_state_dict(weights)
+        optimizer.load_state_dict({"state": _adam_state(tensors, list(model.parameters())),
+                                   "param_groups": optimizer.state_dict()["param_groups"]})  # fmt: skip
+    except (RuntimeError, KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"the resume state does not fit this model ({error}); train without --resume") from None
+
+
+def _adam_state(tensors: dict[str, torch.Tensor], parameters: list[torch.Tensor]) -> dict[int, dict]:
+    """``adam.<index>.<name>`` tensors -> Adam's per-parameter state, each moment checked against its parameter."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        if key.startswith("adam."):
+            _, index, name = key.split(".", 2)
+            state.setdefault(int(index), {})[name] = value
+    for index, entry in state.items():
+        shape = tuple(parameters[index].shape)
+        if {k: tuple(v.shape) for k, v in entry.items()} != {"step": (), "exp_avg": shape, "exp_avg_sq": shape}:
+            raise KeyError(f"Adam's state for parameter {index} does not match its shape {shape}")
+    return state
+
+
 def read_metadata(path: str | Path) -> dict[str, Any]:
     """The checkpoint's JSON, checked for the fields needed to rebuild the model."""
     _, json_path = checkpoint_paths(path)

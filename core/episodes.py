@@ -42,6 +42,29 @@ class Episode:
         return len(self.query_y) // self.n_way
 
 
+@dataclass(frozen=True, eq=False)
+class EpisodeBatch:
+    """T episodes of one shape stacked along a leading task axis, for task-batched training.
+
+    Same field names as ``Episode``: uint8 support [T, S, C, H, W], int64 labels [T, S],
+    uint8 queries [T, Q, C, H, W], int64 labels [T, Q].
+    """
+
+    support_x: torch.Tensor
+    support_y: torch.Tensor
+    query_x: torch.Tensor
+    query_y: torch.Tensor
+
+
+def stack_episodes(episodes: list[Episode]) -> EpisodeBatch | None:
+    """The episodes as one ``EpisodeBatch``, or None when their shapes differ."""
+    first = episodes[0]
+    fields = ("support_x", "support_y", "query_x", "query_y")
+    if any(getattr(e, f).shape != getattr(first, f).shape for e in episodes[1:] for f in fields):
+        return None
+    return EpisodeBatch(*(torch.stack([getattr(e, f) for e in episodes]) for f in fields))
+
+
 class EpisodeSampler:
     """Seeded N-way K-shot episodes from one split of a ClassDataset.
 

@@ -61,15 +61,17 @@ def evaluate_predictor(predict, sampler, episodes: int, on_episode=None) -> Accu
     return accuracy_with_ci(accuracies)
 
 
-def held_out_test(algorithm, dataset, split: str, n_shot: int, episodes: int) -> tuple[str, dict]:
-    """The record a checkpoint's ``test_accuracy`` keeps for one n_shot: ``("5-way 1-shot", {...})``.
+def held_out_test(
+    algorithm, dataset, split: str, n_shot: int, episodes: int, n_way: int | None = None
+) -> tuple[str, dict]:
+    """The record a checkpoint's ``test_accuracy`` keeps for one cell: ``("5-way 1-shot", {...})``.
 
-    Seeded episodes (seed 0, 15 queries per class) of ``split``, at the model's own n_way
-    (MAML's head fixes it; the others are tested 5-way), so retests reproduce the figure.
+    Seeded episodes (seed 0, 15 queries per class) of ``split``, at ``n_way`` (default the
+    model's own: MAML's head fixes it; the others are tested 5-way), so retests reproduce the figure.
     """
     from core.episodes import EpisodeSampler
 
-    n_way = algorithm.settings.get("n_way", 5)
+    n_way = n_way or algorithm.settings.get("n_way", 5)
     result = evaluate(algorithm, EpisodeSampler(dataset, split, n_way, n_shot, 15, seed=0), episodes)
     record = {"mean": result.mean, "ci95": result.ci95, "episodes": result.episodes, "split": split}
     return f"{n_way}-way {n_shot}-shot", record

@@ -2,12 +2,16 @@
 
 import streamlit as st
 
-from app.datasets import dataset_controls, load_or_explain
-from app.device import device_control
-from app.episode_controls import episode_controls, sample_or_explain
-from app.model_picker import model_picker
+from app.algorithm_inputs import algorithm_inputs
 from app.page import page_setup
-from app.protonet_view import STEPS, pick_query, show_distances_and_probabilities, show_embedding_map, show_query
+from app.protonet_view import (
+    STEPS,
+    distance_option,
+    pick_query,
+    show_distances_and_probabilities,
+    show_embedding_map,
+    show_query,
+)
 from core.algorithms import PrototypicalNetworks
 from core.preprocessing import adapt_episode
 
@@ -18,25 +22,15 @@ st.markdown(
     "**prototype**, and give each query to the nearest prototype. Below, on the current episode."
 )
 
-spec = dataset_controls()
-dataset = load_or_explain(spec)
-if dataset is None:
-    st.stop()
-choice = episode_controls(spec, dataset, n_query_default=5)
-device_control()
-distance = st.sidebar.radio("distance (for models trained here)", ["euclidean", "cosine"], key="protonet_distance")
-model = model_picker(
-    "protonet",
-    "protonet",
-    spec,
-    dataset,
-    lambda preprocessing, **_: PrototypicalNetworks(preprocessing, distance=distance),
-)
-episode = sample_or_explain(dataset, choice)
-if model is None or episode is None:
+
+inputs = algorithm_inputs("protonet", "protonet",
+                          lambda preprocessing, distance, **_: PrototypicalNetworks(preprocessing, distance=distance),
+                          n_query_default=5, sidebar_options=distance_option)  # fmt: skip
+if inputs is None:
     st.stop()
 
-episode = adapt_episode(episode, model.algorithm.preprocessing)
+model = inputs.model
+episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
 trace = model.algorithm.explain(episode)
 correct = int((trace.predictions == trace.query_y).sum())
 st.metric("Accuracy on this episode's queries", f"{100 * trace.accuracy:.1f}%",

@@ -3,10 +3,8 @@
 import streamlit as st
 
 from app import maml_view
-from app.datasets import dataset_controls, load_or_explain
-from app.device import device_control
-from app.episode_controls import episode_controls, sample_or_explain
-from app.model_picker import model_picker
+from app.algorithm_inputs import algorithm_inputs
+from app.learn_text import section
 from app.page import page_setup
 from app.training_panel import TrainingDefaults
 from core.algorithms import MAML
@@ -20,22 +18,15 @@ st.markdown(
     "task, the outer loop moves the initialisation so that adapting works well across many tasks."
 )
 
-spec = dataset_controls()
-dataset = load_or_explain(spec)
-if dataset is None:
-    st.stop()
-choice = episode_controls(spec, dataset, n_query_default=5)
-device_control()
 defaults = TrainingDefaults(episodes=100, steps_label="outer steps (meta-batches)", n_way=5, n_shot=1,
                             learning_rate_label="meta learning rate β")  # fmt: skip
-model = model_picker("maml", "maml", spec, dataset,
-                     lambda preprocessing, n_shot, **settings: MAML(preprocessing, **settings),
-                     maml_view.hyperparameters, defaults)  # fmt: skip
-raw_episode = sample_or_explain(dataset, choice)
-if model is None or raw_episode is None:
+inputs = algorithm_inputs("maml", "maml", lambda preprocessing, n_shot, **settings: MAML(preprocessing, **settings),
+                          n_query_default=5, hyperparameters=maml_view.hyperparameters, defaults=defaults)  # fmt: skip
+if inputs is None:
     st.stop()
 
-maml: MAML = model.algorithm
+choice = inputs.choice
+maml: MAML = inputs.model.algorithm
 if choice.n_way != maml.n_way:
     st.warning(
         f"This model's output layer has {maml.n_way} units, so it classifies {maml.n_way}-way episodes; the "
@@ -45,9 +36,9 @@ if choice.n_way != maml.n_way:
               type="primary", key="maml_fix_n_way")  # fmt: skip
     st.stop()
 
-episode = adapt_episode(raw_episode, maml.preprocessing)
-model_id = (id(maml), model.label)
-episode_key = (spec, choice)
+episode = adapt_episode(inputs.raw_episode, maml.preprocessing)
+model_id = (id(maml), inputs.model.label)
+episode_key = (inputs.spec, choice)
 st.subheader("Adapt on this episode")
 steps = st.slider("inner steps to take", 1, 20, max(maml.test_steps, 5), key="maml_view_steps",
                   help=f"this model takes {maml.test_steps} at test time")  # fmt: skip
@@ -55,11 +46,11 @@ trace = maml_view.cached((*model_id, "trace", *episode_key, steps), lambda: maml
 maml_view.stepper(trace, episode, steps)
 
 st.subheader("The same, over many episodes")
-maml_view.many_episodes(maml, model_id, dataset, choice.split, choice.n_shot, choice.n_query, choice.seed, steps)
+maml_view.many_episodes(maml, model_id, inputs.dataset, choice.split, choice.n_shot, choice.n_query, choice.seed, steps)
 
 st.subheader("What the meta-learned initialisation buys")
-maml_view.comparison(maml, model_id, raw_episode, spec.source, dataset, steps, episode_key)
+maml_view.comparison(maml, model_id, inputs.raw_episode, inputs.spec.source, inputs.dataset, steps, episode_key)
 
 st.subheader("The two updates")
-maml_view.equations(maml, maml_view.trained_beta(model.metadata))
-st.markdown(maml_view.TRADE_OFFS)
+maml_view.equations(maml, maml_view.trained_beta(inputs.model.metadata))
+st.markdown(section("maml_tradeoffs"))

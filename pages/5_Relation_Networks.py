@@ -3,10 +3,7 @@
 import streamlit as st
 
 from app import relation_view
-from app.datasets import dataset_controls, load_or_explain
-from app.device import device_control
-from app.episode_controls import episode_controls, sample_or_explain
-from app.model_picker import model_picker
+from app.algorithm_inputs import algorithm_inputs
 from app.page import page_setup
 from app.training_panel import TrainingDefaults
 from core.algorithms import RelationNetworks
@@ -19,21 +16,16 @@ st.markdown(
     "(class, query) pair from 0 to 1; the query goes to the class with the highest score."
 )
 
-spec = dataset_controls()
-dataset = load_or_explain(spec)
-if dataset is None:
-    st.stop()
-choice = episode_controls(spec, dataset, n_query_default=3)
-device_control()
-loss = st.sidebar.radio("loss (for models trained here)", ["mse", "cross_entropy"], key="relation_loss",
-                        help="the paper: mean squared error against the one-hot match matrix")  # fmt: skip
-model = model_picker("relation", "relationnet", spec, dataset,
-                     lambda preprocessing, n_shot, **_: RelationNetworks(preprocessing, loss=loss, train_shots=n_shot),
-                     defaults=TrainingDefaults(episodes=200, n_way=5, n_shot=1))  # fmt: skip
-raw_episode = sample_or_explain(dataset, choice)
-if model is None or raw_episode is None:
+inputs = algorithm_inputs(
+    "relation", "relationnet",
+    lambda preprocessing, n_shot, loss, **_: RelationNetworks(preprocessing, loss=loss, train_shots=n_shot),
+    n_query_default=3, sidebar_options=relation_view.loss_option,
+    defaults=TrainingDefaults(episodes=200, n_way=5, n_shot=1),
+)  # fmt: skip
+if inputs is None:
     st.stop()
 
+model, choice = inputs.model, inputs.choice
 train_shots = model.algorithm.train_shots
 if train_shots != choice.n_shot:
     st.caption(
@@ -41,14 +33,14 @@ if train_shots != choice.n_shot:
         f"the paper), so with {choice.n_shot} shots each sum is scaled by {train_shots}/{choice.n_shot} to the size "
         "the model learnt on (the paper instead trains one model per n_shot)."
     )
-episode = adapt_episode(raw_episode, model.algorithm.preprocessing)
+episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
 trace = model.algorithm.explain(episode)
 correct = int((trace.predictions == trace.query_y).sum())
 st.metric("Accuracy on this episode's queries", f"{100 * trace.accuracy:.1f}%",
           help=f"{correct} of {len(trace.query_y)} queries; model: {model.label}")  # fmt: skip
 relation_view.show_heatmap(trace, episode)
 query = relation_view.pick_query(trace)
-relation_view.show_query(trace, episode, raw_episode, spec.source, query)
+relation_view.show_query(trace, episode, inputs.raw_episode, inputs.spec.source, query)
 st.subheader("The network, with this episode's shapes")
 relation_view.show_architecture(trace)
 st.subheader("The score, with this episode's numbers")

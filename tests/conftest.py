@@ -1,4 +1,8 @@
-"""Shared fixtures: an isolated data-set cache, Omniglot when present, the browser gate."""
+"""Shared fixtures: an isolated data-set cache, Omniglot when present, the browser gate.
+
+Also the page tests' helpers (``from conftest import open_page``): pytest puts ``tests/`` on
+``sys.path`` and registers this file as the module ``conftest``, so the import finds this one.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,17 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from st_browser import CHROMIUM
 
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OMNIGLOT = ROOT.parent / "shared" / "data" / "omniglot"
+ENTRY = str(ROOT / "streamlit_app.py")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,6 +36,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "omniglot_path" in getattr(item, "fixturenames", ()):  # decoding Omniglot's 32,460 PNGs: 12-15 s
+            item.add_marker(pytest.mark.slow)
     reason = None
     if not Path(CHROMIUM).exists():
         reason = f"{CHROMIUM} not found (apt-get install chromium)"
@@ -66,3 +78,29 @@ def small_glyphs():
     return load_glyphs(
         GlyphsConfig(n_background_alphabets=3, n_evaluation_alphabets=2, min_characters=8, max_characters=12)
     )
+
+
+def open_page(page: str | None = None, **query: object) -> AppTest:
+    """Run the app with ``query`` as its URL parameters, switch to ``page``, and check nothing raised."""
+    from streamlit.testing.v1 import AppTest  # here, not above: the core tests never import streamlit
+
+    at = AppTest.from_file(ENTRY, default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = str(value)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def colour_classes(root: Path, n_classes: int = 10, per_class: int = 8) -> Path:
+    """A folder data set of plain colour squares, one colour per class."""
+    from PIL import Image
+
+    for k in range(n_classes):
+        colour = ((37 * k) % 256, (91 * k) % 256, (173 * k) % 256)
+        (root / f"c{k}").mkdir()
+        for i in range(per_class):
+            Image.new("RGB", (30 + i, 30), colour).save(root / f"c{k}" / f"{i}.png")
+    return root

@@ -8,8 +8,7 @@ import zipfile
 from pathlib import Path
 
 import torch
-
-from tests.test_pages import open_page
+from conftest import open_page
 
 PAGE = "pages/2_Prototypical_Networks.py"
 ASSETS = Path(__file__).resolve().parents[1] / "assets"

@@ -17,6 +17,7 @@ from core.preprocessing import fitted_preprocessing
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 GLYPH_MODELS = sorted(p.stem for p in ASSETS.glob("*-glyphs.json"))
 EPISODES = 40
+pytestmark = pytest.mark.slow  # the full glyph set and 40 episodes per checkpoint: about a minute
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +41,37 @@ def test_a_glyph_checkpoint_scores_what_its_json_records(glyphs, name):
     sampler = EpisodeSampler(dataset, roles.test, algorithm.settings.get("n_way", 5), 1, 15, seed=0)
     measured = evaluate(algorithm, sampler, EPISODES)  # the first of the episodes the JSON's figure used
     assert abs(measured.mean - recorded["mean"]) < 2 * measured.ci95 + 0.01, (name, measured, recorded["mean"])
+
+
+PAPER_MODELS = sorted(p.stem for p in (ASSETS / "paper").glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def vinyals_omniglot():
+    from core.datasets import find_omniglot_root
+
+    root = find_omniglot_root()
+    if root is None:
+        pytest.skip("Omniglot is absent (set OMNIGLOT_ROOT or put it in ../shared/data/omniglot)")
+    return load_dataset(DatasetSpec("omniglot", str(root), "vinyals"))
+
+
+def test_every_paper_model_has_weights_a_json_with_its_cells_and_a_resume_state():
+    assert PAPER_MODELS, "assets/paper holds no models"
+    for name in PAPER_MODELS:
+        record = json.loads((ASSETS / "paper" / f"{name}.json").read_text())
+        assert (ASSETS / "paper" / f"{name}.safetensors").is_file()
+        assert (ASSETS / "paper" / f"{name}.resume.safetensors").is_file(), f"{name}: nothing to --resume from"
+        assert record["dataset"]["split_scheme"] == "vinyals" and record["splits"]["test"] == "test"
+        assert record["paper"]["cells"] and record["paper"]["sittings"], name
+        for cell in record["paper"]["cells"]:
+            assert cell["test"]["episodes"] == 1000, (name, cell)
+
+
+@pytest.mark.parametrize("name", PAPER_MODELS)
+def test_a_paper_model_scores_what_its_json_records(vinyals_omniglot, name):
+    algorithm, metadata = load_checkpoint(ASSETS / "paper" / name)
+    cell = metadata["paper"]["cells"][0]
+    sampler = EpisodeSampler(vinyals_omniglot, "test", cell["n_way"], cell["n_shot"], 15, seed=0)
+    measured = evaluate(algorithm, sampler, 10)  # the first of the 1000 episodes behind the JSON's figure
+    assert abs(measured.mean - cell["test"]["mean"]) < 2 * measured.ci95 + 0.02, (name, measured, cell)

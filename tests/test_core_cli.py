@@ -1,3 +1,4 @@
+import io
 import json
 import os
 import re
@@ -13,6 +14,8 @@ import torch
 from core.algorithms import PrototypicalNetworks
 from core.checkpoints import load_checkpoint, read_metadata, read_resume_state
 from core.cli.commands import DIVERGED, build_parser, main
+from core.cli.progress import ProgressBar, drive
+from core.training import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_RUN = ["--dataset", "glyphs", "--n-way", "5", "--n-shot", "1", "--n-query", "2", "--validate-every", "4",
@@ -26,9 +29,13 @@ def test_help_explains_every_flag():
             assert action.help, f"{command} {action.option_strings} has no help"
 
 
+@pytest.mark.slow
 def test_train_then_eval_as_table_and_json(tmp_path, capsys):
     out = tmp_path / "model"
     assert main(["train", *SMALL_RUN, "--episodes", "8", "--out", str(out)]) == 0
+    progress = capsys.readouterr().err
+    assert "\r" not in progress  # stderr is not a terminal here: whole lines, the last one the last step
+    assert re.search(r"^8/8 \(100%\) .*loss \d\.\d{3}, acc [\d.]+%, val [\d.]+%", progress, re.M), progress
     record = read_metadata(out)
     assert record["training"]["episodes"] == 8 and record["training"]["best_step"] in (4, 8)
     assert record["dataset"]["source"] == "glyphs" and record["splits"]["test"] == "evaluation"
@@ -41,6 +48,48 @@ def test_train_then_eval_as_table_and_json(tmp_path, capsys):
     assert main(["eval", "--checkpoint", str(out) + ".json", "--episodes", "6", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["episodes"] == 6 and result["n_way"] == 5 and 0 <= result["accuracy"] <= 1
+
+
+def _records(steps: int, validate_every: int):
+    for step in range(1, steps + 1):
+        validated = step % validate_every == 0
+        yield Progress(step, loss=1 / step, accuracy=step / steps, seconds=0.01 * step, learning_rate=1e-3,
+                       val_accuracy=0.5 + step / 1000 if validated else None, best=validated)  # fmt: skip
+
+
+LINE = re.compile(r"^(\d+)/200 \(\d+%\) \[.*(ep/s)\] loss \d\.\d{3}, acc \d+\.\d%(, val \d+\.\d%\*)?$")
+
+
+def test_progress_off_a_terminal_is_one_line_per_5_percent_and_each_validation(capsys):
+    assert drive(_records(200, validate_every=50), 200) is False
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.endswith("\n")
+    lines = err.splitlines()
+    assert all(LINE.match(line) for line in lines), lines
+    assert [int(LINE.match(line)[1]) for line in lines] == [1, *range(10, 201, 10)]  # 50, 100... are on the grid
+    assert "val" not in lines[4] and lines[5].endswith("loss 0.020, acc 25.0%, val 55.0%*")  # step 40, then 50
+    assert lines[-1].startswith("200/200 (100%)") and "acc 100.0%" in lines[-1]
+
+
+def test_progress_shows_a_validation_as_soon_as_it_happens(capsys):
+    drive(_records(200, validate_every=7), 200)
+    steps = [int(LINE.match(line)[1]) for line in capsys.readouterr().err.splitlines()]
+    assert set(range(7, 201, 7)) <= set(steps)  # off the 5% grid, still shown (a log shows every validation)
+
+
+def test_progress_on_a_terminal_is_one_bar_redrawn_with_rate_and_postfix():
+    screen = io.StringIO()
+    with ProgressBar(200, file=screen, interactive=True) as progress:
+        for record in _records(200, validate_every=50):
+            progress.update(record)
+    frames = screen.getvalue().split("\r")
+    assert len(frames) > 2 and screen.getvalue().count("\n") == 1  # redrawn in place, one line left at the end
+    assert re.search(r"200/200 \[.*ep/s, loss 0\.005, acc 100\.0%, val 70\.0%\*\]", frames[-1])
+
+
+def test_progress_of_the_other_ranks_prints_nothing(capsys):
+    assert drive(_records(20, validate_every=5), 20, show=False) is False
+    assert capsys.readouterr().err == ""
 
 
 def test_impossible_requests_are_reported_not_raised(tmp_path, capsys):

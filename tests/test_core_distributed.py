@@ -125,6 +125,7 @@ def test_the_environment_without_torchrun_is_one_process_and_bad_values_are_expl
         from_environment({"RANK": "2", "WORLD_SIZE": "2", "LOCAL_RANK": "0"})
 
 
+@pytest.mark.slow  # torchrun
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_two_ranks_average_to_the_gradient_of_one_process_on_both_episodes(rank_gradients, name):
     threads = torch.get_num_threads()
@@ -135,12 +136,17 @@ def test_two_ranks_average_to_the_gradient_of_one_process_on_both_episodes(rank_
         torch.set_num_threads(threads)
     ranks = [load_file(rank_gradients / f"{name}-{rank}.safetensors") for rank in range(WORLD)]
     assert set(ranks[0]) == set(ranks[1]) == set(reference)
+    # a conv bias in front of BatchNorm has a zero gradient in exact arithmetic, so its rounding noise
+    # (which the one-process reference's task-batched pass sums in another order) is measured
+    # against the largest gradient, not its own
+    floor = 1e-4 * max(expected.norm() for expected in reference.values())
     for key, expected in reference.items():
         assert torch.equal(ranks[0][key], ranks[1][key]), f"{key} differs between the ranks"
-        error = (ranks[0][key] - expected).norm() / expected.norm().clamp_min(1e-12)
+        error = (ranks[0][key] - expected).norm() / expected.norm().clamp_min(floor)
         assert error < 1e-5, f"{name} {key}: relative error {error:.2e}"  # float32 rounding; a wrong episode: ~1
 
 
+@pytest.mark.slow  # torchrun
 def test_ranks_stay_identical_and_only_rank_0_validates(rank_gradients):
     ranks = [load_file(rank_gradients / f"steps-{rank}.safetensors") for rank in range(WORLD)]
     assert ranks[0].pop("validated").all() and not ranks[1].pop("validated").any()
@@ -148,12 +154,14 @@ def test_ranks_stay_identical_and_only_rank_0_validates(rank_gradients):
         assert torch.equal(value, ranks[1][key]), f"{key} differs between the ranks"
 
 
+@pytest.mark.slow  # torchrun
 def test_a_grad_missing_on_some_ranks_counts_as_zeros_and_on_all_stays_none(rank_gradients):
     for rank in range(WORLD):
         result = load_file(rank_gradients / f"missing-{rank}.safetensors")
         assert torch.equal(result["partly"], torch.full((2,), 2.0)) and bool(result["unused_is_none"])
 
 
+@pytest.mark.slow  # torchrun
 def test_a_torchrun_checkpoint_has_the_single_process_format(ddp_checkpoint, tmp_path):
     assert main(["train", *SMALL_RUN, "--device", "cpu", "--out", str(tmp_path / "single")]) == 0
     single = json.loads((tmp_path / "single.json").read_text())
@@ -165,6 +173,7 @@ def test_a_torchrun_checkpoint_has_the_single_process_format(ddp_checkpoint, tmp
     assert (single["training"]["world_size"], single["training"]["global_meta_batch"]) == (1, 1)
 
 
+@pytest.mark.slow  # torchrun
 def test_a_torchrun_checkpoint_loads_and_predicts(ddp_checkpoint):
     algorithm, record = load_checkpoint(ddp_checkpoint)
     assert record["algorithm"] == "protonet" and not algorithm.training
@@ -174,6 +183,7 @@ def test_a_torchrun_checkpoint_loads_and_predicts(ddp_checkpoint):
     assert torch.allclose(prediction.probabilities.sum(1), torch.ones(3))
 
 
+@pytest.mark.slow  # torchrun
 def test_a_torchrun_checkpoint_loads_in_the_app(ddp_checkpoint):
     from app.models import load_shipped
 

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from core.algorithms import FineTuning
-from core.algorithms.finetune import pretrain
 from core.checkpoints import load_checkpoint, read_metadata, save_checkpoint
 from core.cli.commands import main
 from core.episodes import EpisodeSampler
 from core.preprocessing import fitted_preprocessing
+from core.training.pretraining import pretrain
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def test_fractional_epochs_and_a_checkpoint_round_trip(model, small_glyphs, tmp_
     assert torch.equal(loaded.predict_episode(episode), model.predict_episode(episode))
 
 
+@pytest.mark.slow
 def test_the_cli_pretrains_and_tests(tmp_path):
     out = tmp_path / "finetune"
     flags = ["--algorithm", "finetune", "--dataset", "glyphs", "--epochs", "0.02", "--test-episodes", "5",
@@ -60,7 +61,7 @@ def test_the_cli_pretrains_and_tests(tmp_path):
 
 
 def test_adaptation_is_chosen_as_the_best_pair_on_validation(small_glyphs):
-    from core.algorithms.finetune import choose_adaptation
+    from core.training.pretraining import choose_adaptation
 
     torch.manual_seed(0)
     model = FineTuning(fitted_preprocessing(small_glyphs.split_images("background"), True), inner_lr=0.4, test_steps=1)

@@ -5,7 +5,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from core.algorithms import MAML
-from core.algorithms.maml import inner_loop
+from core.algorithms.adaptation import adapt, classification_loss
 from core.algorithms.maml_vectorised import meta_batch_loss
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
@@ -56,7 +56,7 @@ def _tiny_problem():
     xq, yq = torch.randn(6, 3, dtype=torch.float64), torch.tensor([1, 0, 1, 0, 1, 0])
 
     def meta_loss(params, first_order=False):
-        adapted, _ = inner_loop(model, params, xs, ys, 2, 0.5, first_order)
+        adapted, _ = adapt(classification_loss(model, xs, ys), params, 2, 0.5, first_order)
         return F.cross_entropy(functional_call(model, adapted, (xq,)), yq)
 
     return model, meta_loss

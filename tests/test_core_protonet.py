@@ -48,6 +48,23 @@ def test_logits_are_negative_distances_and_explain_matches(small_glyphs):
     assert 0 <= trace.accuracy <= 1
 
 
+@pytest.mark.parametrize("distance", ["euclidean", "cosine"])
+def test_distances_name_the_prototypes_and_embeddings_they_came_from(distance):
+    torch.manual_seed(0)
+    model = PrototypicalNetworks(Preprocessing(), distance=distance).eval()
+    support_x, query_x = torch.randn(6, 1, 28, 28), torch.randn(4, 1, 28, 28)
+    support_y = torch.tensor([0, 1, 2, 0, 1, 2])
+    with torch.no_grad():
+        computed = model.distances(support_x, support_y, query_x)
+        logits = model(support_x, support_y, query_x)
+    assert computed.support_embeddings.shape == (6, 64) and computed.query_embeddings.shape == (4, 64)
+    assert computed.prototypes.shape == (3, 64) and computed.distances.shape == (4, 3)
+    torch.testing.assert_close(computed.prototypes, compute_prototypes(computed.support_embeddings, support_y, 3))
+    measure = squared_euclidean if distance == "euclidean" else cosine_distance
+    torch.testing.assert_close(computed.distances, measure(computed.query_embeddings, computed.prototypes))
+    torch.testing.assert_close(logits, model.logits(computed.distances))
+
+
 def test_cosine_option_has_a_learned_scale(small_glyphs):
     model = PrototypicalNetworks(Preprocessing(), distance="cosine")
     assert "scale" in dict(model.named_parameters())
@@ -56,6 +73,7 @@ def test_cosine_option_has_a_learned_scale(small_glyphs):
     assert ALGORITHMS["protonet"] is PrototypicalNetworks
 
 
+@pytest.mark.slow
 def test_short_training_on_glyphs_clearly_beats_pixel_nearest_neighbour(small_glyphs):
     torch.manual_seed(0)
     model = PrototypicalNetworks(Preprocessing(mean=(0.09,), std=(0.26,)))

@@ -23,6 +23,18 @@ def test_scores_lie_in_0_1_with_one_per_query_and_class(channels, size):
     assert ((scores >= 0) & (scores <= 1)).all()
 
 
+def test_relation_values_name_the_logits_and_the_features_they_came_from():
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8, train_shots=2).eval()
+    support_x, query_x = torch.randn(6, 1, 28, 28), torch.randn(4, 1, 28, 28)
+    support_y = torch.tensor([0, 0, 1, 1, 2, 2])
+    computed = model.relation_values(support_x, support_y, query_x)
+    assert computed.values.shape == (4, 3)
+    assert computed.support_features.shape == (6, 8, 5, 5) and computed.query_features.shape == (4, 8, 5, 5)
+    torch.testing.assert_close(computed.class_features, class_features(computed.support_features, support_y, 3))
+    torch.testing.assert_close(computed.values, model(support_x, support_y, query_x))
+
+
 def test_class_features_sum_the_shots_and_pairs_match_a_direct_computation():
     torch.manual_seed(0)
     features, labels = torch.randn(6, 4, 2, 2), torch.tensor([1, 0, 1, 2, 0, 2])
@@ -76,11 +88,13 @@ def test_explain_returns_the_score_matrix_embeddings_and_shapes(small_glyphs):
     trace = model.explain(episode)
     assert trace.scores.shape == (12, 4) and trace.class_features.shape == (4, 8, 5, 5)
     assert trace.support_embeddings.shape == (8, 200) and trace.query_embeddings.shape == (12, 200)
-    assert trace.shapes["embedding"] == (8, 5, 5) and trace.shapes["pair (class ⊕ query)"] == (16, 5, 5)
-    assert trace.shapes["after relation convs"] == (8, 1, 1)
+    assert trace.shapes.image == (1, 28, 28) and trace.shapes.class_feature == (8, 5, 5)
+    assert trace.shapes.embedding == (8, 5, 5) and trace.shapes.pair == (16, 5, 5)
+    assert trace.shapes.after_relation_convs == (8, 1, 1)
     torch.testing.assert_close(trace.predictions, model.predict_episode(episode).cpu())
 
 
+@pytest.mark.slow
 def test_a_short_training_run_on_glyphs_beats_pixel_nearest_neighbour(small_glyphs):
     torch.manual_seed(0)
     model = RelationNetworks(fitted_preprocessing(small_glyphs.split_images("background"), bright_on_dark=True))

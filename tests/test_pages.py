@@ -5,24 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import colour_classes, open_page
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = str(ROOT / "streamlit_app.py")
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 EPISODES = "pages/1_Episodes.py"
-
-
-def open_page(page: str | None = None, **query: object) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = str(value)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def support_rows(at: AppTest) -> list[str]:
@@ -184,16 +173,6 @@ def test_protonet_short_training_in_the_page_becomes_a_downloadable_session_mode
     assert "6 episodes" in at.selectbox(key="protonet_session_model").value
     assert any(b.proto.label == "Download checkpoint" for b in at.get("download_button"))
     assert at.metric[0].label == "Accuracy on this episode's queries"
-
-
-def colour_classes(root: Path, n_classes: int = 10, per_class: int = 8) -> Path:
-    """A folder data set of plain colour squares, one colour per class."""
-    for k in range(n_classes):
-        colour = ((37 * k) % 256, (91 * k) % 256, (173 * k) % 256)
-        (root / f"c{k}").mkdir()
-        for i in range(per_class):
-            Image.new("RGB", (30 + i, 30), colour).save(root / f"c{k}" / f"{i}.png")
-    return root
 
 
 def test_protonet_works_on_a_folder_of_colour_images(tmp_path):

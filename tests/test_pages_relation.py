@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import colour_classes, open_page
 from streamlit.testing.v1 import AppTest
-
-from tests.test_pages import colour_classes, open_page
 
 RELATION_PAGE = "pages/5_Relation_Networks.py"
 

@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from conftest import open_page
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.datasets import GlyphsConfig, load_glyphs
 from core.user import ClassSet, NamedImage, UserClass, save_class_set
-from tests.test_pages import open_page
 
 PAGE = "pages/6_Your_images.py"
 

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.algorithms.base import FewShotAlgorithm
-from core.algorithms.protonet import PrototypeTrace, compute_prototypes, squared_euclidean
+from core.algorithms.protonet import PrototypeDistances, PrototypeTrace, compute_prototypes, squared_euclidean
 from core.episodes import Episode
 from core.preprocessing import Preprocessing
 
@@ -129,27 +129,24 @@ class ImageNetPrototypes(FewShotAlgorithm):
         """
         return F.normalize(self.backbone(images), dim=1)
 
-    def distances(self, support_x, support_y, query_x) -> tuple[torch.Tensor, ...]:
-        """(distances [Q, n_way], support features [S, 512], query features [Q, 512], prototypes [n_way, 512])."""
+    def distances(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> PrototypeDistances:
+        """Squared distances [Q, n_way] between unit features (D = 512) and their class prototypes."""
         n_way = int(support_y.max()) + 1
         support_embeddings, query_embeddings = self.embed(torch.cat([support_x, query_x])).split(
             [len(support_x), len(query_x)]
         )
         prototypes = compute_prototypes(support_embeddings, support_y, n_way)
-        return squared_euclidean(query_embeddings, prototypes), support_embeddings, query_embeddings, prototypes
+        return PrototypeDistances(squared_euclidean(query_embeddings, prototypes), support_embeddings, query_embeddings,
+                                  prototypes)  # fmt: skip
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        return -self.scale * self.distances(support_x, support_y, query_x)[0]
+        return -self.scale * self.distances(support_x, support_y, query_x).distances
 
     @torch.no_grad()
     def explain(self, episode: Episode) -> PrototypeTrace:
         support_x, support_y, query_x, query_y = self.inputs(episode)
-        distances, support_embeddings, query_embeddings, prototypes = self.distances(support_x, support_y, query_x)
-        return PrototypeTrace(
-            support_embeddings=support_embeddings.cpu(), query_embeddings=query_embeddings.cpu(),
-            prototypes=prototypes.cpu(), distances=distances.cpu(),
-            probabilities=(-self.scale * distances).softmax(1).cpu(), support_y=support_y.cpu(), query_y=query_y.cpu(),
-        )  # fmt: skip
+        computed = self.distances(support_x, support_y, query_x)
+        return PrototypeTrace.from_distances(computed, -self.scale * computed.distances, support_y, query_y)
 
 
 def imagenet_prototypes(weights: str = "imagenet", image_size: int = IMAGE_SIZE) -> ImageNetPrototypes:

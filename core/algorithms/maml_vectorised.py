@@ -13,7 +13,7 @@ import torch
 from torch.func import grad, vmap
 from torch.nn import functional as F
 
-from core.algorithms.maml import _rate
+from core.algorithms.adaptation import rate_for
 
 Params = dict[str, torch.Tensor]
 EPS = 1e-5  # nn.BatchNorm2d's default
@@ -59,7 +59,7 @@ def meta_batch_loss(
         for _ in range(steps):
             grads = grad(support_loss)(task_params, images_s, labels_s)
             task_params = {
-                name: value - _rate(learning_rates, name) * (grads[name].detach() if first_order else grads[name])
+                name: value - rate_for(learning_rates, name) * (grads[name].detach() if first_order else grads[name])
                 for name, value in task_params.items()
             }
         logits = classifier_forward(task_params, images_q)

@@ -35,6 +35,23 @@ def cosine_distance(queries: torch.Tensor, prototypes: torch.Tensor) -> torch.Te
 
 
 @dataclass(frozen=True, eq=False)
+class PrototypeDistances:
+    """One forward pass of a prototype classifier, before the softmax.
+
+    Attributes:
+        distances: [Q, n_way] from each query embedding to each class prototype.
+        support_embeddings: [S, D].
+        query_embeddings: [Q, D].
+        prototypes: [n_way, D], the class means of the support embeddings.
+    """
+
+    distances: torch.Tensor
+    support_embeddings: torch.Tensor
+    query_embeddings: torch.Tensor
+    prototypes: torch.Tensor
+
+
+@dataclass(frozen=True, eq=False)
 class PrototypeTrace:
     """What Prototypical Networks computed on one episode (all on the CPU)."""
 
@@ -45,6 +62,17 @@ class PrototypeTrace:
     probabilities: torch.Tensor  # [Q, n_way], softmax over -distance (scaled for cosine)
     support_y: torch.Tensor  # [S]
     query_y: torch.Tensor  # [Q]
+
+    @classmethod
+    def from_distances(
+        cls, computed: PrototypeDistances, logits: torch.Tensor, support_y: torch.Tensor, query_y: torch.Tensor
+    ) -> PrototypeTrace:
+        """The trace on the CPU; its probabilities are the softmax of ``logits`` [Q, n_way]."""
+        return cls(
+            support_embeddings=computed.support_embeddings.cpu(), query_embeddings=computed.query_embeddings.cpu(),
+            prototypes=computed.prototypes.cpu(), distances=computed.distances.cpu(),
+            probabilities=logits.softmax(1).cpu(), support_y=support_y.cpu(), query_y=query_y.cpu(),
+        )  # fmt: skip
 
     @property
     def predictions(self) -> torch.Tensor:
@@ -79,29 +107,26 @@ class PrototypicalNetworks(FewShotAlgorithm):
         # Cosine distances live in [0, 2]; a learned scale lets the softmax become confident.
         self.scale = nn.Parameter(torch.tensor(10.0)) if distance == "cosine" else None
 
-    def distances(self, support_x, support_y, query_x) -> tuple[torch.Tensor, ...]:
+    def distances(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> PrototypeDistances:
+        """Images [S, C, H, W] with labels [S] and queries [Q, C, H, W] -> distances to the prototypes."""
         n_way = int(support_y.max()) + 1
         support_embeddings, query_embeddings = self.backbone(torch.cat([support_x, query_x])).split(
             [len(support_x), len(query_x)]
         )
         prototypes = compute_prototypes(support_embeddings, support_y, n_way)
         measure = squared_euclidean if self.distance == "euclidean" else cosine_distance
-        return measure(query_embeddings, prototypes), support_embeddings, query_embeddings, prototypes
+        distances = measure(query_embeddings, prototypes)
+        return PrototypeDistances(distances, support_embeddings, query_embeddings, prototypes)
 
     def logits(self, distances: torch.Tensor) -> torch.Tensor:
         """Minus the distances (times the learned scale for cosine): the softmax's inputs."""
         return -distances * self.scale if self.scale is not None else -distances
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
-        return self.logits(self.distances(support_x, support_y, query_x)[0])
+        return self.logits(self.distances(support_x, support_y, query_x).distances)
 
     @torch.no_grad()
     def explain(self, episode: Episode) -> PrototypeTrace:
         support_x, support_y, query_x, query_y = self.inputs(episode)
-        distances, support_embeddings, query_embeddings, prototypes = self.distances(support_x, support_y, query_x)
-        logits = self.logits(distances)
-        return PrototypeTrace(
-            support_embeddings=support_embeddings.cpu(), query_embeddings=query_embeddings.cpu(),
-            prototypes=prototypes.cpu(), distances=distances.cpu(), probabilities=logits.softmax(1).cpu(),
-            support_y=support_y.cpu(), query_y=query_y.cpu(),
-        )  # fmt: skip
+        computed = self.distances(support_x, support_y, query_x)
+        return PrototypeTrace.from_distances(computed, self.logits(computed.distances), support_y, query_y)

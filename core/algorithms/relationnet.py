@@ -92,6 +92,34 @@ def relation_pairs(query_features: torch.Tensor, classes: torch.Tensor) -> torch
 
 
 @dataclass(frozen=True, eq=False)
+class RelationValues:
+    """One forward pass of a Relation Network, before the sigmoid.
+
+    Attributes:
+        values: [Q, n_way] pre-sigmoid relation value of each (query, class) pair.
+        support_features: [S, C, s, s] embedded support images.
+        query_features: [Q, C, s, s] embedded queries.
+        class_features: [n_way, C, s, s] each class's support features summed over its shots.
+    """
+
+    values: torch.Tensor
+    support_features: torch.Tensor
+    query_features: torch.Tensor
+    class_features: torch.Tensor
+
+
+@dataclass(frozen=True)
+class RelationShapes:
+    """The shape of one image's or one pair's tensor at each stage of the network, batch left out."""
+
+    image: tuple[int, ...]  # [channels, H, W]
+    embedding: tuple[int, ...]  # [C, s, s]
+    class_feature: tuple[int, ...]  # [C, s, s], summed over the shots
+    pair: tuple[int, ...]  # [2C, s, s], class and query concatenated on channels
+    after_relation_convs: tuple[int, ...]  # [C, r, r], before the fully connected layers
+
+
+@dataclass(frozen=True, eq=False)
 class RelationTrace:
     """What a Relation Network computed on one episode."""
 
@@ -101,7 +129,7 @@ class RelationTrace:
     class_features: torch.Tensor  # [n_way, C, s, s], summed over shots
     support_y: torch.Tensor
     query_y: torch.Tensor
-    shapes: dict[str, tuple[int, ...]]  # tensor shapes along the network, for the diagram
+    shapes: RelationShapes
 
     @property
     def predictions(self) -> torch.Tensor:
@@ -134,18 +162,20 @@ class RelationNetworks(FewShotAlgorithm):
         self.embedding = RelationEmbedding(preprocessing.channels, hidden)
         self.relation = RelationModule(hidden, RelationEmbedding.output_side(preprocessing.image_size), fc_units)
 
-    def relation_values(self, support_x, support_y, query_x) -> tuple[torch.Tensor, ...]:
-        """Pre-sigmoid relation values [Q, n_way], and the support, query and class features."""
+    def relation_values(
+        self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor
+    ) -> RelationValues:
+        """Images [S, C, H, W] with labels [S] and queries [Q, C, H, W] -> the pre-sigmoid relation values."""
         n_way = int(support_y.max()) + 1
         features = self.embedding(torch.cat([support_x, query_x]))
         support_features, query_features = features[: len(support_x)], features[len(support_x) :]
         classes = class_features(support_features, support_y, n_way, self.train_shots)
         values = self.relation(relation_pairs(query_features, classes)).view(len(query_x), n_way)
-        return values, support_features, query_features, classes
+        return RelationValues(values, support_features, query_features, classes)
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         """Logits [Q, n_way]: the relation values before the sigmoid (their argmax is the best score's)."""
-        return self.relation_values(support_x, support_y, query_x)[0]
+        return self.relation_values(support_x, support_y, query_x).values
 
     def loss(self, logits: torch.Tensor, query_y: torch.Tensor) -> torch.Tensor:
         if self.loss_name == "cross_entropy":
@@ -155,20 +185,17 @@ class RelationNetworks(FewShotAlgorithm):
     @torch.no_grad()
     def explain(self, episode: Episode) -> RelationTrace:
         support_x, support_y, query_x, query_y = self.inputs(episode)
-        values, support_features, query_features, classes = self.relation_values(support_x, support_y, query_x)
-        n_query, n_way = values.shape
-        pairs_shape = (n_query * n_way, 2 * classes.shape[1], *classes.shape[2:])
-        after_convs = (classes.shape[1], self.relation.output_side, self.relation.output_side)
-        shapes = {
-            "input": tuple(support_x.shape[1:]),
-            "embedding": tuple(support_features.shape[1:]),
-            "class feature (sum over shots)": tuple(classes.shape[1:]),
-            "pair (class ⊕ query)": pairs_shape[1:],
-            "after relation convs": after_convs,
-            "relation score": (1,),
-        }
-        return RelationTrace(torch.sigmoid(values).cpu(), support_features.flatten(1).cpu(),
-                             query_features.flatten(1).cpu(), classes.cpu(), support_y.cpu(), query_y.cpu(),
+        computed = self.relation_values(support_x, support_y, query_x)
+        classes = computed.class_features
+        shapes = RelationShapes(
+            image=tuple(support_x.shape[1:]),
+            embedding=tuple(computed.support_features.shape[1:]),
+            class_feature=tuple(classes.shape[1:]),
+            pair=(2 * classes.shape[1], *classes.shape[2:]),
+            after_relation_convs=(classes.shape[1], self.relation.output_side, self.relation.output_side),
+        )
+        return RelationTrace(torch.sigmoid(computed.values).cpu(), computed.support_features.flatten(1).cpu(),
+                             computed.query_features.flatten(1).cpu(), classes.cpu(), support_y.cpu(), query_y.cpu(),
                              shapes)  # fmt: skip
 
 

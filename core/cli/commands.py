@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     train_parser.add_argument(
         "--test-shots", type=int, nargs="+", default=[1, 5], help="after training, test 5-way episodes with these shots"
     )
+    train_parser.add_argument(
+        "--test-ways", type=int, nargs="+", default=None,
+        help="after training, test these n_way (default: the model's own; 5 for all but MAML)",
+    )  # fmt: skip
+    train_parser.add_argument(
+        "--max-minutes", type=float, default=None,
+        help="stop meta-training after this long, as Ctrl-C does: test, save, and --resume later",
+    )  # fmt: skip
     train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
     train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
     train_parser.add_argument("--resume", type=Path, default=None,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from core.algorithms import ALGORITHMS
-from core.algorithms.finetune import choose_adaptation, pretrain
 from core.checkpoints import (
     load_checkpoint,
     read_metadata,
@@ -29,6 +29,7 @@ from core.preprocessing import fitted_preprocessing
 from core.runtime.devices import describe_device
 from core.runtime.distributed import DistributedContext, from_environment, main_first, start, stop
 from core.training import TrainConfig, check_precision, train
+from core.training.pretraining import choose_adaptation, pretrain
 
 DIVERGED = 3  # exit status when a non-finite loss stopped training (Ctrl-C: 130, bad flags: 2)
 
@@ -74,8 +75,9 @@ def run_train(args: argparse.Namespace) -> int:
     test_episodes = args.test_episodes or default_episodes(dataset.name)
     tests = {}
     try:
-        for n_shot in args.test_shots:
-            key, tests[key] = held_out_test(algorithm, dataset, roles.test, n_shot, test_episodes)
+        for n_way in args.test_ways or [None]:
+            for n_shot in args.test_shots:
+                key, tests[key] = held_out_test(algorithm, dataset, roles.test, n_shot, test_episodes, n_way)
     except KeyboardInterrupt:  # a second Ctrl-C skips the tests, never the save
         interrupted = True
     metadata = {
@@ -129,7 +131,8 @@ def announce(device: torch.device, context: DistributedContext) -> None:
 
 def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: DistributedContext) -> tuple:
     sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
-    test_n_way = algorithm.settings.get("n_way", 5)
+    # validate at the n_way the model is for: MAML's head, else the first --test-ways, else 5
+    test_n_way = algorithm.settings.get("n_way") or (args.test_ways or [5])[0]
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
                          args.validate_every, args.val_episodes, args.amp)  # fmt: skip
@@ -146,7 +149,7 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
               file=sys.stderr)  # fmt: skip
     stopped_because = None
     try:
-        interrupted = drive(run, args.episodes, show=context.is_main)
+        interrupted = drive(_until(run, args.max_minutes), args.episodes, show=context.is_main)
     except FloatingPointError as error:  # raised before the step: the weights are the last good ones
         interrupted, stopped_because = False, f"non-finite loss: {error}"
         if context.is_main:
@@ -157,8 +160,20 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
                          "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
                          "seconds": round(run.seconds, 1), "global_meta_batch": global_batch,
-                         "stopped_because": stopped_because, "resumed_from": str(args.resume) if args.resume else None,
+                         "stopped_because": stopped_because, "max_minutes": args.max_minutes,
+                         "resumed_from": str(args.resume) if args.resume else None,
                          }, resume_state  # fmt: skip
+
+
+def _until(run, minutes: float | None):
+    """The run's records until ``minutes`` have passed (all of them when None)."""
+    deadline = None if minutes is None else time.monotonic() + 60 * minutes
+    for record in run:
+        yield record
+        if deadline is not None and time.monotonic() > deadline:
+            print(f"\nstopped after the {minutes:g} minutes asked for (--max-minutes); continue with --resume",
+                  file=sys.stderr)  # fmt: skip
+            return
 
 
 def _pretrain(algorithm, dataset, roles, args: argparse.Namespace) -> tuple[bool, dict]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from core.algorithms.maml import Classifier
+from core.algorithms.adaptation import Classifier
 
 
 def pixel_nearest_neighbour(support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:

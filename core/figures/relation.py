@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 
 from core.figures.common import class_colour, data_url
+
+if TYPE_CHECKING:
+    from core.algorithms.relationnet import RelationShapes
 
 MAX_THUMBNAIL_ROWS = 60  # beyond this the images would be too small to read
 
@@ -61,11 +66,11 @@ def score_bars(values: np.ndarray, true_label: int, title: str, y_title: str, y_
     return figure
 
 
-def architecture_dot(shapes: dict[str, tuple[int, ...]], n_query: int, n_way: int) -> str:
+def architecture_dot(shapes: RelationShapes, n_query: int, n_way: int) -> str:
     """The network as a Graphviz graph, each arrow labelled with the tensor shape it carries."""
 
-    def shape(name: str) -> str:
-        return "×".join(str(v) for v in shapes[name])
+    def size(shape: tuple[int, ...]) -> str:
+        return "×".join(str(v) for v in shape)
 
     return f"""digraph relation {{
   rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="sans-serif", fontsize=11];
@@ -75,8 +80,8 @@ def architecture_dot(shapes: dict[str, tuple[int, ...]], n_query: int, n_way: in
   sum [label="sum over\\neach class's shots"]; concat [label="concatenate\\nclass ⊕ query\\n({n_query}×{n_way} pairs)"];
   relate [label="relation g_φ\\n2 conv blocks\\n→ 8 → 1, sigmoid"];
   score [label="score r ∈ [0, 1]", fillcolor="#ffffff"];
-  support -> embed [label="{shape("input")}"]; query -> embed [label="{shape("input")}"];
-  embed -> sum [label="{shape("embedding")}"]; sum -> concat [label="{shape("class feature (sum over shots)")}"];
-  embed -> concat [label="{shape("embedding")}"]; concat -> relate [label="{shape("pair (class ⊕ query)")}"];
-  relate -> score [label="{shape("after relation convs")} → 1"];
+  support -> embed [label="{size(shapes.image)}"]; query -> embed [label="{size(shapes.image)}"];
+  embed -> sum [label="{size(shapes.embedding)}"]; sum -> concat [label="{size(shapes.class_feature)}"];
+  embed -> concat [label="{size(shapes.embedding)}"]; concat -> relate [label="{size(shapes.pair)}"];
+  relate -> score [label="{size(shapes.after_relation_convs)} → 1"];
 }}"""

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import torch
 
 from core.algorithms.base import FewShotAlgorithm
-from core.episodes import EpisodeSampler
+from core.checkpoints import restore_training_state, training_state
+from core.episodes import Episode, EpisodeSampler, stack_episodes
 from core.evaluation import evaluate
 from core.runtime.distributed import (
     SINGLE,
@@ -45,6 +46,8 @@ class TrainConfig:
         validate_every: steps between validations (0: never).
         validation_episodes: episodes per validation, the same ones every time.
         amp: bf16 autocast of the forward pass and loss (CUDA only; validation stays float32).
+        task_batched: run a meta-batch of same-shaped episodes as one pass where the algorithm
+            can (``meta_batch_loss``); False keeps the per-task loop, the reference.
     """
 
     episodes: int = 2000
@@ -55,6 +58,7 @@ class TrainConfig:
     validate_every: int = 500
     validation_episodes: int = 200
     amp: bool = False
+    task_batched: bool = True
 
 
 def check_precision(amp: bool, device: torch.device) -> None:
@@ -93,6 +97,7 @@ class TrainingRun(Iterator[Progress]):
         check_precision(config.amp, algorithm.device)
         self.algorithm, self.sampler, self.config, self.validation = algorithm, sampler, config, validation
         self.distributed = distributed
+        self.task_batched = config.task_batched and hasattr(algorithm, "meta_batch_loss")
         broadcast_module(algorithm, distributed)  # every rank starts from rank 0's weights
         self.optimizer = torch.optim.Adam(algorithm.parameters(), lr=config.learning_rate)
         self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, config.lr_decay_every, config.lr_decay)
@@ -120,14 +125,10 @@ class TrainingRun(Iterator[Progress]):
         self.algorithm.train()
         self.optimizer.zero_grad(set_to_none=True)
         buffers = [buffer.clone() for buffer in self.algorithm.buffers()]  # BatchNorm statistics, a few KB
-        batch = self.config.meta_batch
-        total_loss = total_accuracy = 0.0
-        for index in self.distributed.episode_indices(self.step, batch):
-            with self._precision():
-                loss, accuracy = self.algorithm.episode_loss(self.sampler.episode(index))
-            (loss / batch).backward()
-            total_loss += loss.item() / batch
-            total_accuracy += accuracy.item() / batch
+        indices = self.distributed.episode_indices(self.step, self.config.meta_batch)
+        episodes = [self.sampler.episode(index) for index in indices]
+        loss, accuracy = self._meta_batch(episodes)
+        total_loss, total_accuracy = (float(value) for value in torch.stack([loss, accuracy]).tolist())  # one sync
         if self.distributed.enabled:
             total_loss, total_accuracy = self._synchronise(total_loss, total_accuracy)
         if not math.isfinite(total_loss):  # nothing is stepped: the weights stay the last good ones
@@ -138,6 +139,28 @@ class TrainingRun(Iterator[Progress]):
             )
         self.optimizer.step()
         self.scheduler.step()
+        return total_loss, total_accuracy
+
+    def _meta_batch(self, episodes: list[Episode]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Back-propagate this process's share of the meta-batch; its (detached) loss and accuracy.
+
+        An algorithm with ``meta_batch_loss`` takes same-shaped episodes in one task-batched
+        pass (MAML: 2x the per-task loop); otherwise the episodes go one at a time.
+        """
+        share = len(episodes) / self.config.meta_batch  # each process's slots of the global meta-batch
+        batch = stack_episodes(episodes) if self.task_batched and len(episodes) > 1 else None
+        if batch is not None:
+            with self._precision():
+                loss, accuracy = self.algorithm.meta_batch_loss(*self.algorithm.inputs(batch))
+            (loss * share).backward()
+            return loss.detach() * share, accuracy.detach() * share
+        total_loss = total_accuracy = torch.zeros((), device=self.algorithm.device)
+        for episode in episodes:
+            with self._precision():
+                loss, accuracy = self.algorithm.episode_loss(episode)
+            (loss / self.config.meta_batch).backward()
+            total_loss = total_loss + loss.detach() / self.config.meta_batch
+            total_accuracy = total_accuracy + accuracy.detach() / self.config.meta_batch
         return total_loss, total_accuracy
 
     def _precision(self) -> contextlib.AbstractContextManager:
@@ -168,12 +191,7 @@ class TrainingRun(Iterator[Progress]):
 
         With ``step`` this is everything needed to continue as if the run had never stopped.
         """
-        if self._last_state is not None:
-            return self._last_state
-        tensors = {f"model.{k}": v.detach().cpu().clone() for k, v in self.algorithm.state_dict().items()}
-        for index, state in self.optimizer.state_dict()["state"].items():
-            tensors |= {f"adam.{index}.{k}": torch.as_tensor(v).detach().cpu().clone() for k, v in state.items()}
-        return tensors
+        return self._last_state if self._last_state is not None else training_state(self.algorithm, self.optimizer)
 
     def resume(self, step: int, tensors: dict[str, torch.Tensor], best: tuple[int, float] | None = None) -> None:
         """Continue after ``step`` steps from ``resume_state()``'s tensors: the same episodes and updates follow.
@@ -186,13 +204,7 @@ class TrainingRun(Iterator[Progress]):
         if best is not None:
             self.best_step, self.best_accuracy = best
             self._best_state = copy.deepcopy(self.algorithm.state_dict())
-        model = {k.removeprefix("model."): v for k, v in tensors.items() if k.startswith("model.")}
-        try:
-            self.algorithm.load_state_dict(model)
-            self.optimizer.load_state_dict({"state": _adam_state(tensors, list(self.algorithm.parameters())),
-                                            "param_groups": self.optimizer.state_dict()["param_groups"]})  # fmt: skip
-        except (RuntimeError, KeyError, IndexError, ValueError) as error:
-            raise ValueError(f"the resume state does not fit this model ({error}); train without --resume") from None
+        restore_training_state(self.algorithm, self.optimizer, tensors)
         self.step = step
         self.scheduler.last_epoch = step  # StepLR's learning rate is a function of the step alone
         for group in self.optimizer.param_groups:
@@ -204,20 +216,6 @@ class TrainingRun(Iterator[Progress]):
         if self._best_state is not None:
             self.algorithm.load_state_dict(self._best_state)
         self.algorithm.eval()
-
-
-def _adam_state(tensors: dict[str, torch.Tensor], parameters: list[torch.Tensor]) -> dict[int, dict]:
-    """``adam.<index>.<name>`` tensors -> Adam's per-parameter state, each moment checked against its parameter."""
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith("adam."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    for index, entry in state.items():
-        shape = tuple(parameters[index].shape)
-        if {k: tuple(v.shape) for k, v in entry.items()} != {"step": (), "exp_avg": shape, "exp_avg_sq": shape}:
-            raise KeyError(f"Adam's state for parameter {index} does not match its shape {shape}")
-    return state
 
 
 def train(

@@ -1,0 +1,100 @@
+"""The one inner loop: the task-batched pass against the per-task loop, its reference."""
+
+import pytest
+import torch
+
+from core.algorithms import MAML
+from core.algorithms.adaptation import task_batched, task_batched_classifier
+from core.episodes import EpisodeSampler, stack_episodes
+from core.preprocessing import Preprocessing
+from core.training import TrainConfig, train
+
+
+def _maml(**settings) -> MAML:
+    torch.manual_seed(0)
+    return MAML(Preprocessing(mean=(0.1,), std=(0.3,)), n_way=5, hidden=8, **settings).double().train()
+
+
+def _episodes(dataset, count: int, n_shot: int = 1):
+    sampler = EpisodeSampler(dataset, "background", 5, n_shot, 2, seed=3)
+    return [sampler.episode(i) for i in range(count)]
+
+
+def _inputs(model: MAML, episode):
+    return [t.double() if t.is_floating_point() else t for t in MAML.inputs(model, episode)]
+
+
+def _loop_gradients(model: MAML, episodes) -> list[torch.Tensor]:
+    model.zero_grad()
+    for episode in episodes:
+        support_x, support_y, query_x, query_y = _inputs(model, episode)
+        (model.loss(model(support_x, support_y, query_x), query_y) / len(episodes)).backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+def _batched_gradients(model: MAML, episodes) -> list[torch.Tensor]:
+    model.zero_grad()
+    loss, _ = model.meta_batch_loss(*_inputs(model, stack_episodes(episodes)))
+    loss.backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+@pytest.mark.parametrize("variant", ["second order", "first order", "Meta-SGD"])
+def test_the_task_batched_meta_gradient_equals_the_per_task_loop(small_glyphs, steps, variant):
+    model = _maml(inner_lr=0.3, train_steps=steps, first_order=variant == "first order",
+                  meta_sgd=variant == "Meta-SGD")  # fmt: skip
+    episodes = _episodes(small_glyphs, 4)
+    expected, got = _loop_gradients(model, episodes), _batched_gradients(model, episodes)
+    exact_zeros, scale = 0, max(g.abs().max().item() for g in expected)
+    for (name, _), want, have in zip(model.named_parameters(), expected, got, strict=True):
+        if want.abs().max() < 1e-9 * scale:
+            # a conv bias in front of BatchNorm (and its Meta-SGD rate) has a zero gradient in exact
+            # arithmetic, known only to float64 rounding: compare absolutely
+            assert (have - want).abs().max().item() < 1e-10 * scale, name
+            exact_zeros += 1
+        else:
+            assert torch.allclose(have, want, rtol=1e-8, atol=1e-8 * want.abs().max().item()), name
+    assert exact_zeros <= (8 if variant == "Meta-SGD" else 4)  # the conv biases (and their rates) only
+
+
+def test_the_task_batched_classifier_gives_each_task_s_own_logits(small_glyphs):
+    model = _maml()
+    episodes = _episodes(small_glyphs, 3, n_shot=2)
+    batch = _inputs(model, stack_episodes(episodes))
+    params = task_batched(model.initial_params(), len(episodes))
+    batched = task_batched_classifier(params, batch[0])
+    for index, episode in enumerate(episodes):
+        assert torch.allclose(batched[index], model.net(_inputs(model, episode)[0]), atol=1e-12)
+
+
+def test_the_adapted_predictions_are_identical(small_glyphs):
+    model = _maml(inner_lr=0.4, train_steps=3)
+    episodes = _episodes(small_glyphs, 3)
+    support_x, support_y, query_x, query_y = _inputs(model, stack_episodes(episodes))
+    _, accuracy = model.meta_batch_loss(support_x, support_y, query_x, query_y)
+    per_task = [(model(*_inputs(model, e)[:3]).argmax(1) == e.query_y).double().mean() for e in episodes]
+    assert accuracy.item() == pytest.approx(torch.stack(per_task).mean().item(), abs=1e-6)  # a float32 mean
+
+
+def test_episodes_of_different_shapes_are_not_stacked(small_glyphs):
+    first = EpisodeSampler(small_glyphs, "background", 5, 1, 2, seed=0).episode(0)
+    other = EpisodeSampler(small_glyphs, "background", 5, 2, 2, seed=0).episode(0)
+    assert stack_episodes([first, other]) is None
+    assert stack_episodes([first, first]).support_x.shape == (2, *first.support_x.shape)
+
+
+def test_twenty_training_steps_give_the_same_weights_both_ways(small_glyphs):
+    weights = []
+    for task_batched_run in (False, True):
+        model = _maml(inner_lr=0.4, train_steps=2)
+        model.inputs = lambda episode, model=model: _inputs(model, episode)  # float64 all through
+        sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 2, seed=0)
+        config = TrainConfig(episodes=20, meta_batch=4, validate_every=0, task_batched=task_batched_run)
+        records = list(train(model, sampler, config))
+        assert len(records) == 20
+        weights.append([p.detach().clone() for p in model.parameters()])
+    for loop, batched in zip(*weights, strict=True):
+        # float64: in float32, Adam's first steps (lr x the gradient's sign) turn rounding noise in
+        # near-zero gradients into whole steps, and the runs drift apart by ~1e-2
+        assert torch.allclose(loop, batched, rtol=1e-7, atol=1e-9)

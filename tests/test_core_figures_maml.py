@@ -1,0 +1,68 @@
+"""The MAML figures, checked on their data and layout (not pixels)."""
+
+import numpy as np
+import pytest
+
+from core.figures.common import PALETTE
+from core.figures.maml import inner_loop_curves, many_episode_curves, update_sizes
+
+LOSSES = {"support loss": [2.0, 1.0, 0.5, 0.25], "query loss": [2.2, 1.6, 1.3, 3.0]}
+
+
+def test_inner_loop_curves_draw_one_line_per_series_over_every_step():
+    figure = inner_loop_curves(LOSSES, "Loss per inner step", "loss")
+    assert [trace.name for trace in figure.data] == ["support loss", "query loss"]
+    for trace, values in zip(figure.data, LOSSES.values(), strict=True):
+        assert list(trace.x) == [0, 1, 2, 3] and list(trace.y) == values
+    assert [trace.line.dash for trace in figure.data] == ["dot", "solid"]  # support dotted, query solid
+    assert [trace.line.color for trace in figure.data] == PALETTE[:2]
+    assert figure.layout.title.text == "Loss per inner step" and figure.layout.yaxis.title.text == "loss"
+    assert figure.layout.xaxis.title.text == "inner step"
+
+
+def test_inner_loop_curves_stepping_through_hides_later_steps_but_keeps_the_axes():
+    whole, partial = inner_loop_curves(LOSSES, "t", "loss"), inner_loop_curves(LOSSES, "t", "loss", shown_steps=1)
+    assert [list(trace.x) for trace in partial.data] == [[0, 1], [0, 1]]
+    assert [list(trace.y) for trace in partial.data] == [[2.0, 1.0], [2.2, 1.6]]
+    for figure in (whole, partial):  # the same frame at every step: no rescaling while stepping
+        assert list(figure.layout.xaxis.range) == [-0.2, 3.2]
+        assert list(figure.layout.yaxis.range) == pytest.approx([0, 1.05 * 3.0])  # includes the unshown 3.0
+
+
+def test_inner_loop_curves_take_a_given_y_range_and_series_of_other_lengths():
+    figure = inner_loop_curves({"accuracy": [0.2, 0.6, 0.8], "short": [0.5]}, "t", "acc", y_range=[0, 1])
+    assert list(figure.layout.yaxis.range) == [0, 1]
+    assert list(figure.layout.xaxis.range) == [-0.2, 2.2]  # spans the longest series
+    assert [len(trace.x) for trace in figure.data] == [3, 1]
+
+
+def test_many_episode_curves_thin_lines_a_band_of_one_std_and_the_mean():
+    curves = np.array([[2.0, 1.0, 0.5], [3.0, 2.0, 1.5], [1.0, 0.0, 1.0]])
+    figure = many_episode_curves(curves, "Query loss over 3 episodes")
+    thin, band, mean = figure.data[:3], figure.data[3], figure.data[4]
+    assert len(figure.data) == 5
+    for trace, row in zip(thin, curves, strict=True):
+        np.testing.assert_allclose(trace.y, row)
+        assert trace.showlegend is False and trace.line.width == 1
+    expected_mean, expected_std = curves.mean(0), curves.std(0)
+    np.testing.assert_allclose(mean.y, expected_mean)
+    assert mean.name == "mean of 3 episodes" and mean.line.width == 3
+    assert band.fill == "toself" and band.name == "mean ± 1 std"
+    np.testing.assert_allclose(band.x, [0, 1, 2, 2, 1, 0])
+    np.testing.assert_allclose(band.y, [*(expected_mean + expected_std), *(expected_mean - expected_std)[::-1]])
+    assert figure.layout.yaxis.title.text == "query loss" and figure.layout.title.text == "Query loss over 3 episodes"
+
+
+def test_update_sizes_one_bar_per_layer_with_readable_names_in_order():
+    norms = {"features.blocks.0.0": 0.5, "features.blocks.0.1": 0.25, "features.blocks.3.0": 0.125, "head": 1.0}
+    figure = update_sizes(norms, "Update sizes")
+    (bars,) = figure.data
+    assert bars.type == "bar"
+    assert list(bars.x) == ["block 1 conv", "block 1 BatchNorm", "block 4 conv", "head"]
+    assert list(bars.y) == [0.5, 0.25, 0.125, 1.0]
+    assert figure.layout.title.text == "Update sizes" and "Δθ" in figure.layout.yaxis.title.text
+
+
+def test_update_sizes_keep_names_they_do_not_recognise():
+    figure = update_sizes({"net.scale": 0.1, "features.blocks.1": 0.2}, "t")
+    assert list(figure.data[0].x) == ["net.scale", "features.blocks.1"]
