@@ -120,7 +120,7 @@ def _drive(entry: dict, total: int, deadline: Deadline) -> str | None:
         for record in entry["run"]:
             entry["records"].append(record.__dict__)
             if record.step % UPDATE_EVERY == 0 or record.val_accuracy is not None or record.step == total:
-                text = f"episode {record.step} of {total} · loss {record.loss:.3f}"
+                text = f"episode {record.step} of {total} · loss {record.loss:.3f}" + _speed(entry, record)
                 progress.progress(record.step / total, text=text)
                 chart.plotly_chart(training_curves(entry["records"]), key=f"curves_{record.step}")
             if deadline.passed():
@@ -128,6 +128,17 @@ def _drive(entry: dict, total: int, deadline: Deadline) -> str | None:
     except FloatingPointError as error:
         return str(error)
     return None
+
+
+def _speed(entry: dict, record) -> str:
+    """The measured training speed: tasks/s (and how they ran) for a meta-batch, else episodes/s."""
+    if not record.seconds:
+        return ""
+    meta_batch = entry["settings"]["meta_batch"]
+    if meta_batch == 1:
+        return f" · {record.step / record.seconds:.1f} episodes/s"
+    how = "all tasks in one pass" if entry["run"].task_batched else "one task at a time"
+    return f" · {meta_batch * record.step / record.seconds:.1f} tasks/s ({how})"
 
 
 def _finish(prefix: str, entry: dict, stopped: bool, reason: str | None = None) -> None:

@@ -2,11 +2,13 @@
 
     python -m benchmarks.omniglot_summary
 
-Reads what ``protonet_omniglot``, ``maml_omniglot``, ``relationnet_omniglot`` and
-``baselines_omniglot`` wrote
-to ``benchmarks/results/*.json`` (nothing is re-run) and writes ``omniglot_summary.md``.
-All cells are the Vinyals test split with rotations, ± the 95% CI of the seeded test
-episodes; "not run" where a run is missing.
+Reads the shipped paper models' JSON files (``assets/paper/*.json``, written by
+``scripts/train_paper_models.py``: each cell 1000 seeded test episodes, which
+``python -m core eval`` reproduces) and what ``protonet_omniglot``, ``maml_omniglot``,
+``relationnet_omniglot`` and ``baselines_omniglot`` wrote to ``benchmarks/results/*.json``
+(nothing is re-run), and writes ``omniglot_summary.md``: the cells, then how each shipped
+model was trained. All cells are the Vinyals test split with rotations, ± the 95% CI of the
+seeded test episodes; "not run" where a run is missing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from benchmarks.protonet_omniglot import PAPER as PROTONET_PAPER
 from benchmarks.relationnet_omniglot import PAPER as RELATION_PAPER
 
 RESULTS = Path(__file__).parent / "results"
+PAPER_MODELS = Path(__file__).parents[1] / "assets" / "paper"
+ROWS = {"protonet": "Prototypical Networks", "maml": "MAML", "fomaml": "first-order MAML",
+        "relationnet": "Relation Networks"}  # fmt: skip
 SETTINGS = [(5, 1), (5, 5), (20, 1), (20, 5)]
 VINYALS_BASELINES = {  # Vinyals et al. (2016), Table 1
     "Pixels (nearest neighbour)": {(5, 1): 41.7, (5, 5): 63.2, (20, 1): 26.7, (20, 5): 42.6},
@@ -33,15 +38,50 @@ def load(name: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def paper_models() -> list[dict]:
+    """The JSON of every shipped paper model, by name."""
+    return [{"name": path.stem, **json.loads(path.read_text())} for path in sorted(PAPER_MODELS.glob("*.json"))]
+
+
+def shipped() -> dict[str, dict[tuple[int, int], dict | None]]:
+    """Row -> setting -> the test record of the shipped model that serves that cell."""
+    rows: dict[str, dict] = {f"{label}, shipped in assets/paper": dict.fromkeys(SETTINGS) for label in ROWS.values()}
+    for model in paper_models():
+        label = f"{ROWS[model['name'].split('-')[0]]}, shipped in assets/paper"
+        for cell in model["paper"]["cells"]:
+            rows[label][(cell["n_way"], cell["n_shot"])] = cell["test"]
+    return rows
+
+
+def training_table() -> str:
+    """How each shipped paper model was trained: steps, device, minutes, the best validation."""
+    lines = ["| model | cells | steps (x meta-batch) | trained on | minutes | best validation (step) |",
+             "|---|---|---:|---|---:|---|"]  # fmt: skip
+    for model in paper_models():
+        training, sittings = model["training"], model["paper"]["sittings"]
+        cells = ", ".join(f"{c['n_way']}-way {c['n_shot']}-shot" for c in model["paper"]["cells"])
+        batch = training.get("global_meta_batch", 1)
+        steps = f"{training['episodes']}" + (f" x {batch}" if batch > 1 else "")
+        where = "; ".join(f"{s['machine']}, {s['processes_side_by_side']} runs side by side" for s in sittings)
+        minutes = sum(s["minutes_asked"] for s in sittings)
+        best = training.get("best_val_accuracy")
+        best_text = f"{100 * best:.1f}% ({training['best_step']})" if best is not None else "not validated"
+        lines.append(f"| {model['name']} | {cells} | {steps} | {where} | {minutes:g} | {best_text} |")
+    return "\n".join(lines)
+
+
 def ours() -> dict[str, dict[tuple[int, int], dict | None]]:
-    """Method -> setting -> {"mean", "ci95", "episodes"} from the recorded runs."""
+    """Method -> setting -> {"mean", "ci95", "episodes"}: the shipped paper models, then the recorded runs."""
     protonet, maml, relation = load("protonet_omniglot"), load("maml_omniglot"), load("relationnet_omniglot")
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict] = shipped()
     runs = protonet.get("runs", {})
-    rows["Prototypical Networks"] = {s: runs.get(str(s[1]), {}).get("tests", {}).get(_key(s)) for s in SETTINGS}
+    rows["Prototypical Networks, benchmark run"] = {s: runs.get(str(s[1]), {}).get("tests", {}).get(_key(s))
+                                                    for s in SETTINGS}  # fmt: skip
     for variant, label in (("maml", "MAML"), ("fomaml", "first-order MAML")):
-        rows[label] = {s: maml.get(f"{variant}-{s[0]}way", {}).get("tests", {}).get(_key(s)) for s in SETTINGS}
-    rows["Relation Networks"] = {s: relation.get(f"{s[0]}way{s[1]}shot", {}).get("test") for s in SETTINGS}
+        rows[f"{label}, benchmark run"] = {s: maml.get(f"{variant}-{s[0]}way", {}).get("tests", {}).get(_key(s))
+                                           for s in SETTINGS}  # fmt: skip
+    rows["Relation Networks, benchmark run"] = {s: relation.get(f"{s[0]}way{s[1]}shot", {}).get("test")
+                                                for s in SETTINGS}  # fmt: skip
     rows["nearest neighbour on pixels"] = {s: protonet.get("pixels", {}).get(_key(s)) for s in SETTINGS}
     baselines = load("baselines_omniglot")
     trained = {"scratch": "trained from scratch on the support set", "finetune": "pre-trained + fine-tuned"}
@@ -63,10 +103,13 @@ def table() -> str:
         "| Omniglot, Vinyals test split | " + " | ".join(f"{n}-way {k}-shot" for n, k in SETTINGS) + " |",
         "|---|" + "---:|" * len(SETTINGS),
     ]
-    for method, cells in measured.items():
-        lines.append(f"| {method}, ours | " + " | ".join(_cell(cells[s]) for s in SETTINGS) + " |")
-        if method in published:
-            lines.append(f"| {method}, paper | " + " | ".join(f"{published[method][s]}" for s in SETTINGS) + " |")
+    order = [f"{label}, {kind}" for label in ROWS.values() for kind in ("shipped in assets/paper", "benchmark run")]
+    for method in order + [name for name in measured if name not in order]:
+        cells = measured[method]
+        lines.append(f"| {method} | " + " | ".join(_cell(cells[s]) for s in SETTINGS) + " |")
+        algorithm = method.split(", ")[0]
+        if method.endswith("benchmark run") and algorithm in published:
+            lines.append(f"| {algorithm}, paper | " + " | ".join(f"{published[algorithm][s]}" for s in SETTINGS) + " |")
     for method, cells in VINYALS_BASELINES.items():
         lines.append(f"| {method}, Vinyals et al. 2016 | " + " | ".join(f"{cells[s]}" for s in SETTINGS) + " |")
     return "\n".join(lines)
@@ -81,7 +124,7 @@ def _cell(test: dict | None) -> str:
 
 
 def main() -> None:
-    text = table()
+    text = table() + "\n\nHow the shipped models in assets/paper were trained:\n\n" + training_table()
     (RESULTS / "omniglot_summary.md").write_text(text + "\n")
     print(text)
 

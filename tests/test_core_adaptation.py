@@ -84,17 +84,19 @@ def test_episodes_of_different_shapes_are_not_stacked(small_glyphs):
     assert stack_episodes([first, first]).support_x.shape == (2, *first.support_x.shape)
 
 
-def test_twenty_training_steps_give_the_same_weights_both_ways(small_glyphs):
+def test_twenty_training_steps_give_the_same_weights_by_loop_one_pass_and_passes_of_two_tasks(small_glyphs):
     weights = []
-    for task_batched_run in (False, True):
+    for task_batched_run, images in ((False, None), (True, 10**6), (True, 2 * 15)):
         model = _maml(inner_lr=0.4, train_steps=2)
         model.inputs = lambda episode, model=model: _inputs(model, episode)  # float64 all through
         sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 2, seed=0)
-        config = TrainConfig(episodes=20, meta_batch=4, validate_every=0, task_batched=task_batched_run)
+        config = TrainConfig(episodes=20, meta_batch=4, validate_every=0, task_batched=task_batched_run,
+                             task_batch_images=images)  # 15 images a task: 2 tasks a pass
         records = list(train(model, sampler, config))
         assert len(records) == 20
         weights.append([p.detach().clone() for p in model.parameters()])
-    for loop, batched in zip(*weights, strict=True):
+    for loop, batched, passes in zip(*weights, strict=True):
+        assert torch.allclose(loop, passes, rtol=1e-7, atol=1e-9)
         # float64: in float32, Adam's first steps (lr x the gradient's sign) turn rounding noise in
         # near-zero gradients into whole steps, and the runs drift apart by ~1e-2
         assert torch.allclose(loop, batched, rtol=1e-7, atol=1e-9)

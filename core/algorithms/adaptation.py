@@ -42,7 +42,8 @@ def adapt(
     Args:
         loss_fn: params -> support loss; a scalar, or one loss per task [T] when the params
             are task-batched (a leading task dimension): their sum's gradient is each task's own.
-        params: the starting parameters; they or what they were computed from must require grad.
+        params: the starting parameters (under ``no_grad`` they are detached first: nothing is
+            wanted from them but the adapted values).
         steps: gradient steps (0 returns ``params`` unchanged).
         learning_rates: one rate, or one tensor per parameter (Meta-SGD; broadcast over tasks).
         first_order: do not differentiate the gradients (no second-order terms, much cheaper).
@@ -52,6 +53,8 @@ def adapt(
         stay tensors so that the loop never waits on a ``.item()``.
     """
     losses = []
+    if steps and not torch.is_grad_enabled():  # nothing may flow back: start from fresh leaves
+        params = {name: value.detach().requires_grad_() for name, value in params.items()}
     with torch.enable_grad():  # adaptation needs gradients even when evaluation runs under no_grad
         for _ in range(steps):
             loss = loss_fn(params)
