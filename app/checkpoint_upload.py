@@ -8,6 +8,7 @@ or run), which rebuilds the architecture its JSON names and checks every tensor 
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -17,6 +18,7 @@ import streamlit as st
 from app.models import keep_session_model
 from app.server_limits import server_limits
 from core.checkpoints import CheckpointError, load_checkpoint
+from core.user import display_name
 
 
 def max_upload_bytes() -> int:
@@ -34,40 +36,77 @@ def checkpoint_upload(prefix: str) -> str | None:
     if not files:
         return None
     try:
-        name, algorithm, metadata = load_uploaded({file.name: file.getvalue() for file in files})
+        chosen = newest_pair([(file.name, file.getvalue()) for file in files])
+        name, algorithm, metadata = load_uploaded(chosen)
     except CheckpointError as error:
         st.error(f"This checkpoint was not loaded: {error}")
         return None
+    if len(chosen) < len(files) and len(chosen) == 2:
+        st.info(f"Used the newest pair, {' and '.join(chosen)}; the older files in the list are ignored "
+                "(remove them with ×).")  # fmt: skip
     keep_session_model(name, algorithm, metadata)
     st.success(f"Loaded {name} ({metadata['algorithm']}): choose it under “trained in this session”.")
     return name
 
 
+def newest_pair(files: list[tuple[str, bytes]]) -> dict[str, bytes]:
+    """The uploads to load, oldest first in `files`: the newest .zip when it is the last file, else the newest
+    .json and the newest .safetensors, so that files left from an earlier try never block a good pair."""
+    if not files:
+        raise CheckpointError("no files; upload one .json and one .safetensors, or the .zip of “Download checkpoint”")
+    last_name, last_data = files[-1]
+    if last_name.lower().endswith(".zip"):
+        return {last_name: last_data}
+    newest = {}
+    for suffix in (".json", ".safetensors"):
+        matching = [(name, data) for name, data in files if name.lower().endswith(suffix)]
+        if matching:
+            newest[matching[-1][0]] = matching[-1][1]
+    return newest or dict(files)
+
+
 def load_uploaded(files: dict[str, bytes]) -> tuple[str, object, dict]:
-    """{file name: bytes} -> (model name, model, metadata); raises ``CheckpointError`` saying what to upload."""
+    """{file name: bytes} -> (model name, model, metadata); raises ``CheckpointError`` saying what to upload.
+
+    Messages name the visitor's files, never the temporary paths they are read from.
+    """
     if len(files) == 1 and next(iter(files)).lower().endswith(".zip"):
         files = _unzip(*next(iter(files.items())))
     json_names = [name for name in files if name.lower().endswith(".json")]
     weight_names = [name for name in files if name.lower().endswith(".safetensors")]
     if len(json_names) != 1 or len(weight_names) != 1:
         raise CheckpointError(
-            f"got {', '.join(sorted(files)) or 'no files'}; upload exactly one .json and one .safetensors "
-            "(saved together), or the .zip that “Download checkpoint” gives"
+            f"got {', '.join(sorted(display_name(n) for n in files)) or 'no files'}; upload exactly one .json and "
+            "one .safetensors (saved together), or the .zip that “Download checkpoint” gives"
         )
     limit = max_upload_bytes()
     for name, data in files.items():
         if len(data) > limit:
-            raise CheckpointError(f"{name} is {len(data) / 2**20:.1f} MB, over the {limit // 2**20} MB limit")
+            label = display_name(name)
+            raise CheckpointError(f"{label} is {len(data) / 2**20:.1f} MB, over the {limit // 2**20} MB limit")
     with tempfile.TemporaryDirectory() as folder:  # fixed names: an uploaded name is never used as a path
-        (Path(folder) / "upload.json").write_bytes(files[json_names[0]])
-        (Path(folder) / "upload.safetensors").write_bytes(files[weight_names[0]])
-        algorithm, metadata = load_checkpoint(Path(folder) / "upload")
+        json_path, weights_path = Path(folder) / "upload.json", Path(folder) / "upload.safetensors"
+        json_path.write_bytes(files[json_names[0]])
+        weights_path.write_bytes(files[weight_names[0]])
+        try:
+            algorithm, metadata = load_checkpoint(Path(folder) / "upload")
+        except CheckpointError as error:
+            shown = {str(json_path): json_names[0], str(weights_path): weight_names[0], json_path.name: json_names[0],
+                     weights_path.name: weight_names[0], str(Path(folder) / "upload"): Path(json_names[0]).stem}
+            raise CheckpointError(_renamed(str(error), {k: display_name(v) for k, v in shown.items()})) from None
     stem = "".join(c for c in Path(json_names[0].replace("\\", "/")).stem if c.isprintable())[:60] or "checkpoint"
     return f"uploaded: {stem}", algorithm, metadata
 
 
+def _renamed(message: str, names: dict[str, str]) -> str:
+    """`message` with each temporary path or file name replaced by the visitor's, in one pass (longest first)."""
+    pattern = "|".join(re.escape(key) for key in sorted(names, key=len, reverse=True))
+    return re.sub(pattern, lambda match: names[match.group(0)], message)
+
+
 def _unzip(name: str, data: bytes) -> dict[str, bytes]:
     """A download zip's .json and .safetensors members, each read no further than the size limit."""
+    label = display_name(name)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [info for info in archive.infolist() if info.filename.lower().endswith((".json", ".safetensors"))]
@@ -77,7 +116,7 @@ def _unzip(name: str, data: bytes) -> dict[str, bytes]:
                 content = member.read(limit + 1)
             files[info.filename] = content
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        raise CheckpointError(f"{name} is not a readable zip ({error}); upload the two files instead") from None
+        raise CheckpointError(f"{label} is not a readable zip ({error}); upload the two files instead") from None
     if len(members) > 2:
-        raise CheckpointError(f"{name} holds more than one checkpoint; upload one .json and one .safetensors")
+        raise CheckpointError(f"{label} holds more than one checkpoint; upload one .json and one .safetensors")
     return files

@@ -31,9 +31,9 @@ def draw_live(algorithm: FewShotAlgorithm) -> None:
         if k % 3 == 0:  # three canvases a row: narrower ones would overlap the canvas toolbar and miss strokes
             columns = st.columns(3)
         with columns[k % 3]:
-            st.caption(f"class {k}")
+            st.caption(f"class {k + 1}")
             result = st_canvas(key=f"draw_class_{k}", **CANVAS)
-        classes.append((f"class {k}", _drawn(result)))
+        classes.append((f"class {k + 1}", _drawn(result)))
     missing = [name for name, data in classes if data is None]
     st.markdown("**Query**")
     left, right = st.columns([1, 2])
@@ -58,7 +58,7 @@ def draw_live(algorithm: FewShotAlgorithm) -> None:
         right.error(f"{error}")
         return
     predicted = int(result.predictions[0])
-    right.metric("prediction", f"class {predicted}", help=f"classified in {milliseconds:.0f} ms")
-    right.plotly_chart(score_bars(result.probabilities[0].numpy(), predicted, "probability of each class",
-                                  "probability", [0, 1]), key="draw_bars")  # fmt: skip
+    right.metric("prediction", result.class_names[predicted], help=f"classified in {milliseconds:.0f} ms")
+    bars = score_bars(result.probabilities[0].numpy(), predicted, "probability of each class", "probability", [0, 1])
+    right.plotly_chart(bars.update_traces(x=list(result.class_names)), key="draw_bars")
     right.caption(f"Classified in {milliseconds:.0f} ms.")

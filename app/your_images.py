@@ -16,6 +16,7 @@ from core.user import (
     load_class_set,
     save_class_set,
 )
+from core.user.wording import class_label, counted
 
 SET_KEY, NOTES_KEY, NONCE_KEY = "your_set", "your_notes", "your_nonce"
 CANVAS = {"stroke_width": 14, "stroke_color": "#000000", "background_color": "#ffffff", "height": 220,
@@ -52,7 +53,7 @@ def _add(target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int
     added = 0
     for name, data in files:
         if len(target) >= capacity:
-            _note(f"{where} is full ({capacity} images at most); {name} and any later files were not added.")
+            _note(f"{where} is full ({counted(capacity, 'image')} at most); {name} and any later files were not added.")
             break
         try:
             decoded = decode_image(name, data, image_limits())
@@ -64,7 +65,7 @@ def _add(target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int
         if decoded.note:
             _note(decoded.note, "info")
     if added:
-        _note(f"Added {added} image{'s' if added > 1 else ''} to {where}.", "success")
+        _note(f"Added {counted(added, 'image')} to {where}.", "success")
 
 
 def image_inputs(slot: str, target: list[NamedImage], capacity: int, where: str) -> None:
@@ -110,7 +111,8 @@ def thumbnails(images: list[NamedImage], slot: str) -> None:
 
 def class_editor(index: int, user_class: UserClass, classes: list[UserClass]) -> None:
     title = user_class.name or "(unnamed)"
-    with st.expander(f"Class {index}: {title} · {len(user_class.images)} images", expanded=not user_class.images):
+    heading = f"{class_label(index, user_class.name)} · {counted(len(user_class.images), 'image')}"
+    with st.expander(heading, expanded=not user_class.images):
         name_col, remove_col = st.columns([4, 1], vertical_alignment="bottom")
         user_class.name = name_col.text_input("name", user_class.name, key=f"your_class_name_{index}_{id(user_class)}")
         if remove_col.button("Remove class", key=f"your_remove_class_{index}", icon=":material/delete:"):
@@ -151,7 +153,7 @@ def save_and_load(current: ClassSet) -> None:
             st.session_state[SET_KEY] = loaded
             for note in loaded.notes:
                 _note(note)
-            _note(f"Loaded {len(loaded.classes)} classes and {len(loaded.queries)} queries from {upload.name}.",
-                  "success")  # fmt: skip
+            _note(f"Loaded {counted(len(loaded.classes), 'class', 'classes')} and "
+                  f"{counted(len(loaded.queries), 'query', 'queries')} from {upload.name}.", "success")  # fmt: skip
         _bump("load")
         st.rerun()

@@ -6,15 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from app.models import load_shipped, session_models, shipped_checkpoints
-from app.protonet_view import show_distances_and_probabilities, show_embedding_map
-from app.relation_view import show_heatmap
+from app.protonet_view import show_embedding_map
 from core.algorithms import DISPLAY_NAMES, FewShotAlgorithm
 from core.algorithms.maml import AdaptationTrace
 from core.algorithms.protonet import PrototypeTrace
 from core.algorithms.relationnet import RelationTrace
+from core.episodes import Episode
+from core.figures.common import matrix_heatmap
 from core.figures.maml import inner_loop_curves
 from core.figures.montage import display_scale, image_row, to_display
+from core.figures.relation import relation_heatmap
 from core.user.classify import UserResult, predictions_csv
+from core.user.wording import distinct_labels, short_name
 
 IMAGENET = "ImageNet ResNet-18 features (photos)"
 
@@ -80,7 +83,7 @@ def show_predictions(result: UserResult, query_names: list[str]) -> None:
     episode, names = result.episode, result.class_names
     scale = display_scale(episode.query_x.shape[-1], target=72)
     best = result.probabilities.max(1).values
-    captions = [f"{q[:14]} → {names[int(p)]} ({v:.0%})" for q, p, v in zip(query_names, result.predictions, best,
+    captions = [f"{short_name(q)} → {names[int(p)]} ({v:.0%})" for q, p, v in zip(query_names, result.predictions, best,
                                                                              strict=True)]  # fmt: skip
     st.image(to_display(episode.query_x, scale), caption=captions)
     table = pd.DataFrame(result.probabilities.numpy(), columns=list(names), index=query_names)
@@ -92,15 +95,16 @@ def show_predictions(result: UserResult, query_names: list[str]) -> None:
                        key="your_csv")  # fmt: skip
 
 
-def show_trace(result: UserResult, algorithm: FewShotAlgorithm) -> None:
-    trace = result.trace
+def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: list[str]) -> None:
+    """The algorithm's own view of the result, rows named by query file and columns by class name."""
+    trace, rows, columns = result.trace, distinct_labels(query_names), distinct_labels(list(result.class_names))
     if isinstance(trace, PrototypeTrace):
         st.caption("Queries are coloured by their *predicted* class (their true class is not known).")
         show_embedding_map(trace, result.episode)
-        show_distances_and_probabilities(trace, getattr(algorithm, "distance", "euclidean"))
+        _show_distances(trace, getattr(algorithm, "distance", "euclidean"), rows, columns)
     elif isinstance(trace, RelationTrace):
         st.caption("Boxes mark each query's highest relation score (green: the class it is given).")
-        show_heatmap(trace, result.episode)
+        _show_relation_heatmap(trace, result.episode, rows, columns)
     elif isinstance(trace, AdaptationTrace):
         st.plotly_chart(inner_loop_curves({"support loss": trace.support_loss}, "MAML's inner loop on your support "
                                           "set", "cross-entropy"), key="your_maml_curve")  # fmt: skip
@@ -108,3 +112,24 @@ def show_trace(result: UserResult, algorithm: FewShotAlgorithm) -> None:
             int((trace.predictions[k] != trace.predictions[k - 1]).sum()) for k in range(1, len(trace.predictions))
         ]
         st.caption(f"Queries whose prediction changed at each inner step: {changed}.")
+
+
+def _show_distances(trace: PrototypeTrace, distance: str, rows: list[str], columns: list[str]) -> None:
+    title = "Squared Euclidean distance to each prototype" if distance == "euclidean" else "Cosine distance"
+    distances = matrix_heatmap(trace.distances.numpy(), rows, columns, title, "distance", reverse=True,
+                               text_format=".1f" if distance == "euclidean" else ".2f")  # fmt: skip
+    probabilities = matrix_heatmap(trace.probabilities.numpy(), rows, columns, "Probability of each class", "p")
+    left, right = st.columns(2)
+    left.plotly_chart(distances, key="your_distances")
+    right.plotly_chart(probabilities, key="your_probabilities")
+
+
+def _show_relation_heatmap(trace: RelationTrace, episode: Episode, rows: list[str], columns: list[str]) -> None:
+    scale = display_scale(episode.query_x.shape[-1], target=28)
+    classes = [image_row(episode.support_x[episode.support_y == k], scale, gap=2, gap_value=128)
+               for k in range(episode.n_way)]  # fmt: skip
+    figure = relation_heatmap(trace.scores.numpy(), trace.query_y.numpy(), to_display(episode.query_x, scale), classes)
+    figure.update_layout(xaxis_ticktext=columns, yaxis_ticktext=rows)
+    figure.update_traces(customdata=[[(row, column) for column in columns] for row in rows],
+                         hovertemplate="%{customdata[0]} vs %{customdata[1]}: %{z:.3f}<extra></extra>")  # fmt: skip
+    st.plotly_chart(figure, key="your_relation_heatmap")

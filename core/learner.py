@@ -12,6 +12,7 @@ from PIL import Image
 
 from core.algorithms import FewShotAlgorithm
 from core.checkpoints import load_checkpoint
+from core.user.ink import prepare_for_model
 
 ImageLike = Image.Image | torch.Tensor | np.ndarray
 
@@ -54,8 +55,10 @@ class Learner:
         """Probabilities that each query belongs to each support class.
 
         Images may be PIL images, uint8 arrays or tensors ([H, W], [H, W, C] or
-        [C, H, W]; floats are read as [0, 1]) of any size, mode and polarity: they are
-        resized, converted and inverted the way this model was trained.
+        [C, H, W]; floats are read as [0, 1]) of any size, mode and polarity. They are
+        prepared exactly as the "Your images" page prepares an upload
+        (``core.user.prepare_for_model``): standardised, cropped to their ink for
+        character models, then resized, converted and inverted the way this model was trained.
         """
         labels = list(support_labels)
         if len(labels) != len(support_images):
@@ -68,8 +71,8 @@ class Learner:
         index = {name: i for i, name in enumerate(classes)}
         support_y = torch.tensor([index[label] for label in labels], device=self.algorithm.device)
         normalise, device = self.preprocessing.normalise, self.algorithm.device
-        support_x = normalise(self.preprocessing.prepare(support_images).to(device))
-        query_x = normalise(self.preprocessing.prepare(query_images).to(device))
+        support_x = normalise(prepare_for_model(support_images, self.preprocessing).to(device))
+        query_x = normalise(prepare_for_model(query_images, self.preprocessing).to(device))
         logits = self.algorithm(support_x, support_y, query_x)
         return Prediction(classes, logits.softmax(1).cpu())
 

@@ -59,6 +59,20 @@ def algorithm(title: str, names: list[str], links: list[tuple[str, str, str]]) -
 page_setup("Learn: algorithms")
 st.title("Learn: the algorithms")
 st.markdown(section("algorithms_intro"))
+st.markdown(
+    "To read the code itself, open **The code** at the bottom of each algorithm page: the `core` functions that "
+    "computed what the page draws, a Python snippet that redoes its episode, and the command that trains its model."
+)
+for column, (page, label) in zip(
+    st.columns(3),
+    [
+        ("pages/2_Prototypical_Networks.py", "Try it in code: Prototypical Networks"),
+        ("pages/5_Relation_Networks.py", "Try it in code: Relation Networks"),
+        ("pages/3_MAML.py", "Try it in code: MAML"),
+    ],
+    strict=True,
+):
+    column.page_link(page, label=label, icon=":material/code:")
 algorithm("Prototypical Networks", ["protonet"], [
     ("pages/2_Prototypical_Networks.py", "Try it on the Prototypical Networks page: prototypes and distances",
      ":material/scatter_plot:"),

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app.algorithm_inputs import algorithm_inputs
+from app.code_view import show_code
 from app.page import page_setup
 from app.protonet_view import (
     STEPS,
@@ -13,6 +14,7 @@ from app.protonet_view import (
     show_query,
 )
 from core.algorithms import PrototypicalNetworks
+from core.algorithms.protonet import compute_prototypes, cosine_distance, squared_euclidean
 from core.preprocessing import adapt_episode
 
 page_setup("Prototypical Networks")
@@ -40,3 +42,5 @@ show_distances_and_probabilities(trace, model.algorithm.distance)
 query = pick_query(trace)
 show_query(trace, episode, query, model.algorithm.distance)
 st.markdown(STEPS)
+measure = squared_euclidean if model.algorithm.distance == "euclidean" else cosine_distance
+show_code([compute_prototypes, measure, PrototypicalNetworks.distances, PrototypicalNetworks.logits], inputs)

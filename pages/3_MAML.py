@@ -4,11 +4,14 @@ import streamlit as st
 
 from app import maml_view
 from app.algorithm_inputs import algorithm_inputs
+from app.code_view import show_code
 from app.learn_text import section
 from app.page import page_setup
 from app.training_panel import TrainingDefaults
 from core.algorithms import MAML
+from core.algorithms.adaptation import adapt, classification_loss
 from core.preprocessing import adapt_episode
+from core.training.loop import TrainingRun
 
 page_setup("MAML")
 st.title("MAML: Model-Agnostic Meta-Learning")
@@ -54,3 +57,4 @@ maml_view.comparison(maml, model_id, inputs.raw_episode, inputs.spec.source, inp
 st.subheader("The two updates")
 maml_view.equations(maml, maml_view.trained_beta(inputs.model.metadata))
 st.markdown(section("maml_tradeoffs"))
+show_code([adapt, classification_loss, MAML.meta_batch_loss, TrainingRun._meta_batch], inputs)

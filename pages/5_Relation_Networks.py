@@ -4,9 +4,11 @@ import streamlit as st
 
 from app import relation_view
 from app.algorithm_inputs import algorithm_inputs
+from app.code_view import show_code
 from app.page import page_setup
 from app.training_panel import TrainingDefaults
 from core.algorithms import RelationNetworks
+from core.algorithms.relationnet import RelationModule, class_features, relation_pairs
 from core.preprocessing import adapt_episode
 
 page_setup("Relation Networks")
@@ -46,3 +48,4 @@ relation_view.show_architecture(trace)
 st.subheader("The score, with this episode's numbers")
 relation_view.show_formula(trace, query)
 st.markdown(relation_view.STEPS)
+show_code([class_features, relation_pairs, RelationModule, RelationNetworks.relation_values], inputs)

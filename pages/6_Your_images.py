@@ -55,4 +55,4 @@ except ValueError as error:
     st.stop()
 your_results.show_predictions(result, [item.name for item in current.queries])
 your_results.show_model_view(result)
-your_results.show_trace(result, algorithm)
+your_results.show_trace(result, algorithm, [item.name for item in current.queries])

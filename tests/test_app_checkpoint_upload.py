@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import pickle
+import tempfile
 import zipfile
 from pathlib import Path
 
 import torch
 from conftest import open_page
+
+from app.checkpoint_upload import newest_pair
 
 PAGE = "pages/2_Prototypical_Networks.py"
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -54,6 +57,36 @@ def test_a_truncated_file_or_a_lone_json_is_refused_with_a_message():
     assert "truncated or not a safetensors file" in at.error[0].value
     at = upload([JSON])
     assert "upload exactly one .json and one .safetensors" in at.error[0].value
+
+
+def test_a_good_pair_added_after_a_bad_try_loads_and_the_old_files_are_ignored():
+    at = upload([JSON, ("mine.safetensors", WEIGHTS[:5000], "application/octet-stream")])
+    assert "mine.safetensors is truncated" in at.error[0].value
+    at.file_uploader(key="protonet_checkpoint_upload").set_value([
+        JSON, ("mine.safetensors", WEIGHTS[:5000], "application/octet-stream"),
+        ("protonet-glyphs.json", JSON[1], "application/json"),
+        ("fixed.safetensors", WEIGHTS, "application/octet-stream"),
+    ]).run()  # fmt: skip
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Loaded uploaded: protonet-glyphs" in at.success[0].value
+    assert "protonet-glyphs.json and fixed.safetensors" in at.info[0].value
+
+
+def test_messages_name_the_visitors_files_not_the_servers_temporary_ones():
+    for weights, message in ((WEIGHTS[:5000], "my weights.safetensors is truncated"),
+                             (pickle.dumps([1]), "my weights.safetensors is a pickle")):  # fmt: skip
+        at = upload([JSON, ("my weights.safetensors", weights, "application/octet-stream")])
+        error = at.error[0].value
+        assert message in error and "upload." not in error and tempfile.gettempdir() not in error, error
+    at = upload([("broken.json", b"{not json", "application/json"), ("w.safetensors", WEIGHTS, "x")])
+    assert "broken.json is not valid JSON" in at.error[0].value and "upload." not in at.error[0].value
+
+
+def test_the_newest_pair_or_the_newest_zip_is_chosen():
+    files = [("a.json", b"1"), ("a.safetensors", b"2"), ("b.json", b"3"), ("b.safetensors", b"4")]
+    assert newest_pair(files) == {"b.json": b"3", "b.safetensors": b"4"}
+    assert newest_pair([*files, ("c.zip", b"5")]) == {"c.zip": b"5"}
+    assert newest_pair([("c.zip", b"5"), ("d.json", b"6")]) == {"d.json": b"6"}
 
 
 def _torch_save() -> bytes:

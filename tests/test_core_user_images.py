@@ -394,3 +394,36 @@ def test_load_skips_bad_members_with_notes_and_keeps_the_rest():
     assert "001-bad.png: the PNG data is damaged" in loaded.notes[0]
     assert "002-gone.png is listed in manifest.json but missing" in loaded.notes[1]
     assert "003-big.png unpacks to over 1 MB" in loaded.notes[2]
+
+
+def test_counts_are_pluralised_and_classes_numbered_from_one():
+    from core.user.wording import class_label, counted
+
+    assert [counted(n, "image") for n in (0, 1, 2)] == ["0 images", "1 image", "2 images"]
+    assert counted(1, "query", "queries") == "1 query" and counted(3, "query", "queries") == "3 queries"
+    assert class_label(0, "star") == "Class 1 (star)" and class_label(1, "  ") == "Class 2"
+    limits = ImageLimits(max_images_per_class=1)
+    owls = [_named(f"{i}.png", i) for i in range(2)]
+    owl = ClassSet([UserClass("cat", [_named("a.png", 1)]), UserClass("owl", owls)])
+    assert "Class 2 (owl) has 2 images, over the limit of 1" in check_class_set(owl, limits)[0]
+
+
+def test_long_and_repeated_file_names_are_shortened_to_distinct_labels():
+    from core.user.wording import distinct_labels, short_name
+
+    assert short_name("sixteen-chars.pn") == "sixteen-chars.pn"
+    assert short_name("a-very-long-file-name.png") == "a-very-long-fil…" and len(short_name("x" * 40)) == 16
+    assert distinct_labels(["a-very-long-file-name-1.png", "a-very-long-file-name-2.png", "b.png"]) == [
+        "a-very-long-fil…", "a-very-long-fil… (2)", "b.png"
+    ]  # fmt: skip
+
+
+def test_prepare_for_model_treats_a_picture_the_same_whatever_its_form():
+    canvas = Image.new("RGBA", (150, 150), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).line([(20, 20), (60, 40)], fill=(0, 0, 0, 255), width=5)
+    glyph = Preprocessing()
+    from_canvas = prepare_for_model([canvas], glyph)  # the character model's own choice: crop to the ink
+    flat = Image.alpha_composite(Image.new("RGBA", canvas.size, "white"), canvas).convert("L")
+    assert torch.equal(from_canvas, prepare_for_model([flat], glyph, crop_to_ink=True))
+    assert torch.equal(from_canvas, prepare_for_model(torch.from_numpy(np.array(flat))[None, None], glyph))
+    assert not torch.equal(from_canvas, prepare_for_model([flat], glyph, crop_to_ink=False))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -48,11 +49,18 @@ def test_three_classes_and_their_queries_are_classified_correctly(glyph_pngs):
         uploader(at, f"your_class_{k}").set_value(files).run()
         assert not at.exception, [e.value for e in at.exception]
     queries = [(f"query-{k}.png", glyph_pngs[k][3], "image/png") for k in range(3)]
+    queries.append(("my-long-scan-of-the-last-query.png", glyph_pngs[2][3], "image/png"))
     uploader(at, "your_queries").set_value(queries).run()
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value
-    assert list(table.index) == ["query-0.png", "query-1.png", "query-2.png"]
-    assert list(table["predicted"]) == ["alpha", "beta", "gamma"]
+    assert list(table.index) == ["query-0.png", "query-1.png", "query-2.png", "my-long-scan-of-the-last-query.png"]
+    assert list(table["predicted"]) == ["alpha", "beta", "gamma", "gamma"]
+    assert [e.label for e in at.expander][:3] == [f"Class {k} ({n}) · 3 images" for k, n in
+                                                  ((1, "alpha"), (2, "beta"), (3, "gamma"))]  # fmt: skip
+    rows = ["query-0.png", "query-1.png", "query-2.png", "my-long-scan-of…"]
+    for title in ("Squared Euclidean distance", "Probability of each class"):
+        heat_map = _chart(at, title)["data"][0]
+        assert list(heat_map["y"]) == rows and list(heat_map["x"]) == ["alpha", "beta", "gamma"]
     assert np.allclose(table[["alpha", "beta", "gamma"]].sum(axis=1), 1, atol=1e-4)
     assert any(b.proto.label == "Download the predictions (CSV)" for b in at.get("download_button"))
 
@@ -79,7 +87,7 @@ def test_every_bad_file_gets_its_message_and_the_good_ones_stay(glyph_pngs):
         assert name in errors, (name, errors)
     assert "first of its 2 frames" in " ".join(i.value for i in at.info)
     assert any("Added 2 images" in s.value for s in at.success)
-    assert "Class 0: mixed · 2 images" in [e.label for e in at.expander]
+    assert "Class 1 (mixed) · 2 images" in [e.label for e in at.expander]
     assert [w.value for w in at.warning] == ["Only one class (mixed); add at least one more to classify."]
 
 
@@ -91,14 +99,14 @@ def test_duplicate_names_are_reported_and_a_saved_set_loads_back(glyph_pngs):
     loader = next(u for u in at.get("file_uploader") if u.key and u.key.startswith("your_load_"))
     loader.set_value(("set.zip", save_class_set(saved), "application/zip")).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("Loaded 2 classes and 1 queries" in s.value for s in at.success)
+    assert any("Loaded 2 classes and 1 query from set.zip" in s.value for s in at.success)
     assert any("cat" in w.value.lower() and "same name" in w.value.lower() for w in at.warning), [
         w.value for w in at.warning
     ]
     loader = next(u for u in at.get("file_uploader") if u.key and u.key.startswith("your_load_"))
     loader.set_value(("other.zip", _zip_without_manifest(), "application/zip")).run()
     assert not at.exception and any("other.zip" in e.value for e in at.error)
-    assert [e.label for e in at.expander][:2] == ["Class 0: cat · 1 images", "Class 1: Cat  · 1 images"]
+    assert [e.label for e in at.expander][:2] == ["Class 1 (cat) · 1 image", "Class 2 (Cat) · 1 image"]
 
 
 def test_a_maml_model_of_another_class_count_says_what_to_do(glyph_pngs):
@@ -121,7 +129,15 @@ def test_draw_mode_classifies_the_query_drawing(glyph_pngs, monkeypatch):
         json_data={"objects": [{"type": "path"}]}, image_bytes=drawings[key]))  # fmt: skip
     at.segmented_control(key="your_mode").set_value("Draw live").run()
     assert not at.exception, [e.value for e in at.exception]
-    assert next(m for m in at.metric if m.label == "prediction").value == "class 1"
+    assert next(m for m in at.metric if m.label == "prediction").value == "class 2"  # numbered from 1
+    assert [c.value for c in at.caption if c.value.startswith("class ")] == ["class 1", "class 2", "class 3"]
+    assert list(_chart(at, "probability of each class")["data"][0]["x"]) == ["class 1", "class 2", "class 3"]
+
+
+def _chart(at: AppTest, title: str) -> dict:
+    """The plotly spec of the chart whose title starts with ``title``."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return next(spec for spec in specs if spec["layout"]["title"]["text"].startswith(title))
 
 
 def _png(image: Image.Image) -> bytes:

@@ -25,7 +25,7 @@ from core.user.decoding import (
     display_name,
     normalise_image,
 )
-from core.user.ink import ink_box, ink_crop, looks_blank, prepare_for_model
+from core.user.ink import crops_to_ink, ink_box, ink_crop, looks_blank, prepare_for_model
 
 __all__ = [
     "FORMAT_NAME",
@@ -37,6 +37,7 @@ __all__ = [
     "UserClass",
     "UserImageError",
     "check_class_set",
+    "crops_to_ink",
     "decode_image",
     "display_name",
     "ink_box",

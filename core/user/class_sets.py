@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from core.user.decoding import ClassSetError, ImageLimits, UserImageError, decode_image, display_name
+from core.user.wording import class_label, counted
 
 FORMAT_NAME = "meta-learning-playground/class-set"
 FORMAT_VERSION = 1
@@ -63,13 +64,13 @@ def check_class_set(class_set: ClassSet, limits: ImageLimits = ImageLimits()) ->
         )
     if len(classes) > limits.max_classes:
         problems.append(
-            f"{len(classes)} classes, over the limit of {limits.max_classes}; "
+            f"{counted(len(classes), 'class', 'classes')}, over the limit of {limits.max_classes}; "
             f"remove {len(classes) - limits.max_classes}."
         )
     seen: dict[str, int] = {}
     for number, user_class in enumerate(classes, 1):
         name, key = user_class.name.strip(), user_class.name.strip().casefold()
-        label = f"Class {number} ({name})" if name else f"Class {number}"
+        label = class_label(number - 1, name)
         if not name:
             problems.append(f"Class {number} has no name; type a name for it.")
         elif key in seen:
@@ -84,12 +85,12 @@ def check_class_set(class_set: ClassSet, limits: ImageLimits = ImageLimits()) ->
             problems.append(f"{label} has no images; add at least one picture or remove the class.")
         elif count > limits.max_images_per_class:
             problems.append(
-                f"{label} has {count} images, over the limit of {limits.max_images_per_class} per class; "
+                f"{label} has {counted(count, 'image')}, over the limit of {limits.max_images_per_class} per class; "
                 f"remove {count - limits.max_images_per_class}."
             )
     if len(class_set.queries) > limits.max_query_images:
         problems.append(
-            f"{len(class_set.queries)} query images, over the limit of {limits.max_query_images}; "
+            f"{counted(len(class_set.queries), 'query image')}, over the limit of {limits.max_query_images}; "
             f"remove {len(class_set.queries) - limits.max_query_images}."
         )
     return problems

@@ -33,16 +33,15 @@ class UserResult:
 def class_set_episode(class_set: ClassSet, algorithm: FewShotAlgorithm) -> Episode:
     """The class set as an episode in the model's input form (query labels all 0 until predicted).
 
-    Character models (strokes bright on dark) get every image cropped to its ink first, so a
-    small drawing in a big photo fills the frame the way Omniglot characters do.
+    Images go through ``prepare_for_model``, as ``Learner.predict``'s do: character models get
+    every image cropped to its ink first (``crops_to_ink``).
     """
     preprocessing = algorithm.preprocessing
-    crop = preprocessing.bright_on_dark
     support = [item.image for user_class in class_set.classes for item in user_class.images]
     labels = [k for k, user_class in enumerate(class_set.classes) for _ in user_class.images]
     queries = [item.image for item in class_set.queries]
-    support_x = prepare_for_model(support, preprocessing, crop_to_ink=crop)
-    query_x = prepare_for_model(queries, preprocessing, crop_to_ink=crop)
+    support_x = prepare_for_model(support, preprocessing)
+    query_x = prepare_for_model(queries, preprocessing)
     n_way = len(class_set.classes)
     return Episode(support_x, torch.tensor(labels), query_x, torch.zeros(len(queries), dtype=torch.long),
                    tuple(class_set.class_names), tuple(range(n_way)), seed=0, index=0)  # fmt: skip

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from PIL import Image
 
-from core.preprocessing import Preprocessing
-from core.user.decoding import INK_THRESHOLD, _standardise
+from core.preprocessing import Preprocessing, _to_pil
+from core.user.decoding import INK_THRESHOLD, ImageLimits, _standardise
+
+ImageLike = Image.Image | torch.Tensor | np.ndarray
 
 
 def ink_box(image: Image.Image) -> tuple[int, int, int, int] | None:
@@ -37,11 +41,34 @@ def ink_crop(image: Image.Image, margin: float = 0.1) -> Image.Image:
     return square
 
 
-def prepare_for_model(images: list[Image.Image], preprocessing: Preprocessing, crop_to_ink: bool) -> torch.Tensor:
-    """Images -> uint8 [N, C, S, S] for a model; `crop_to_ink` (character models) crops each to its ink first."""
-    if not images:
+def crops_to_ink(preprocessing: Preprocessing) -> bool:
+    """Whether pictures are cropped to their ink before this model sees them.
+
+    Character models (strokes bright on dark: Omniglot, glyphs) are: a small drawing in a big
+    photo or canvas then fills the frame the way their training characters do. Photo models are not.
+    """
+    return preprocessing.bright_on_dark
+
+
+def prepare_for_model(
+    images: Sequence[ImageLike] | torch.Tensor, preprocessing: Preprocessing, crop_to_ink: bool | None = None
+) -> torch.Tensor:
+    """Pictures -> uint8 [N, C, S, S] for a model, the one way the page and ``Learner.predict`` both use.
+
+    Each image (PIL, uint8 array or tensor; floats read as [0, 1]) is standardised the way an
+    upload is (transparency flattened, "L" or "RGB", longer side at most 512), cropped to its ink
+    when `crop_to_ink` says so (None: ``crops_to_ink(preprocessing)`` decides), then sized,
+    converted and inverted by `preprocessing`.
+    """
+    if len(images) == 0:
         raise ValueError("no images to prepare; add at least one")
-    return preprocessing.prepare([ink_crop(image) if crop_to_ink else image for image in images])
+    crop = crops_to_ink(preprocessing) if crop_to_ink is None else crop_to_ink
+    return preprocessing.prepare([_picture(image, crop) for image in images])
+
+
+def _picture(image: ImageLike, crop: bool) -> Image.Image:
+    pil = _standardise("image", _to_pil(image), ImageLimits().max_side).image
+    return ink_crop(pil) if crop else pil
 
 
 def _as_l_or_rgb(image: Image.Image) -> Image.Image:

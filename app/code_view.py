@@ -1,0 +1,130 @@
+"""An algorithm page's "The code" expander: the core functions it ran, a snippet redoing its episode, the CLI.
+
+The sources are read with ``inspect`` at run time, so the page always shows the code that computed it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shlex
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import streamlit as st
+
+from app.algorithm_inputs import AlgorithmInputs
+from app.episode_controls import EpisodeChoice
+from app.models import shipped_checkpoints
+from core.datasets import SOURCES, DatasetSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_PREFIX = "shipped: "  # how model_picker labels a shipped checkpoint
+# checkpoint JSON key -> `python -m core train` flag; booleans become bare flags
+SETTING_FLAGS = {"distance": "--distance", "loss": "--relation-loss", "inner_lr": "--inner-lr",
+                 "test_inner_lr": "--test-inner-lr", "train_steps": "--train-steps", "test_steps": "--test-steps",
+                 "first_order": "--first-order", "meta_sgd": "--meta-sgd"}  # fmt: skip
+TRAINING_FLAGS = {"n_way": "--n-way", "n_shot": "--n-shot", "n_query": "--n-query", "episodes": "--episodes"}
+CONFIG_FLAGS = {"meta_batch": "--meta-batch", "learning_rate": "--lr", "lr_decay": "--lr-decay",
+                "lr_decay_every": "--lr-decay-every", "validate_every": "--validate-every",
+                "validation_episodes": "--val-episodes"}  # fmt: skip
+
+
+def qualified_name(function: Callable) -> str:
+    return f"{function.__module__}.{function.__qualname__}"
+
+
+def function_source(function: Callable) -> str:
+    """The source of a function, method or class as it is now, dedented (methods are indented in their class)."""
+    return textwrap.dedent(inspect.getsource(function)).rstrip()
+
+
+def episode_snippet(spec: DatasetSpec, choice: EpisodeChoice, checkpoint: str | None) -> str:
+    """Python that loads the model and the data set, draws the page's episode and predicts its queries."""
+    load = (f"model, metadata = load_checkpoint({checkpoint!r})" if checkpoint else
+            'model, metadata = load_checkpoint("my-model")  # the checkpoint you downloaded, unzipped')  # fmt: skip
+    return "\n".join([
+        "from core.checkpoints import load_checkpoint",
+        "from core.datasets import SOURCES, DatasetSpec, load_dataset",
+        "from core.episodes import EpisodeSampler",
+        "from core.preprocessing import adapt_episode",
+        "",
+        load,
+        f"dataset = load_dataset({spec!r})",
+        f"sampler = EpisodeSampler(dataset, {choice.split!r}, n_way={choice.n_way}, n_shot={choice.n_shot}, "
+        f"n_query={choice.n_query}, seed={choice.seed})",
+        f"episode = adapt_episode(sampler.episode({choice.index}), model.preprocessing)",
+        "predictions = model.predict_episode(episode)  # one class index per query",
+        "print(predictions.tolist(), (predictions == episode.query_y).float().mean().item())",
+    ])  # fmt: skip
+
+
+def train_command(algorithm: str, settings: dict, metadata: dict, spec: DatasetSpec, out: str) -> str:
+    """The ``python -m core train`` line for this model: its settings, and its training block when it has one."""
+    args = ["python", "-m", "core", "train", "--algorithm", algorithm, "--dataset", spec.source]
+    if spec.source == "omniglot":
+        args += ["--split-scheme", spec.split_scheme]
+    if spec.root and spec.source == "folder":
+        args += ["--data-root", spec.root]
+    if spec.image_size:
+        args += ["--image-size", str(spec.image_size)]
+    for key, flag in SETTING_FLAGS.items():
+        value = settings.get(key)
+        if isinstance(value, bool):
+            args += [flag] if value else []
+        elif value is not None:
+            args += [flag, str(value)]
+    training = metadata.get("training") if isinstance(metadata.get("training"), dict) else {}
+    config = training.get("config") if isinstance(training.get("config"), dict) else {}
+    fallbacks = {"n_way": settings.get("n_way"), "n_shot": settings.get("train_shots")}  # MAML head, RelationNet sums
+    for key, flag in TRAINING_FLAGS.items():
+        value = training.get(key, fallbacks.get(key))
+        args += [flag, str(value)] if value is not None else []
+    for key, flag in CONFIG_FLAGS.items():  # a page-trained model keeps these beside n_way, not in a config block
+        value = config.get(key, training.get(key))
+        args += [flag, str(value)] if value is not None else []
+    if "seed" in training:
+        args += ["--seed", str(training["seed"])]
+    return shlex.join([*args, "--out", out])
+
+
+def trained_spec(metadata: dict, fallback: DatasetSpec) -> DatasetSpec:
+    """The data set a checkpoint says it was trained on, else ``fallback`` (the page's)."""
+    data = metadata.get("dataset") if isinstance(metadata.get("dataset"), dict) else {}
+    if data.get("source") not in SOURCES:
+        return fallback
+    return DatasetSpec(data["source"], data.get("root"), data.get("split_scheme") or "lake", data.get("image_size"))
+
+
+def shipped_path(inputs: AlgorithmInputs) -> str | None:
+    """The shipped checkpoint the page uses, relative to the repository; None for any other model."""
+    if not inputs.model.label.startswith(SHIPPED_PREFIX):
+        return None
+    path = shipped_checkpoints(inputs.model.algorithm.name).get(inputs.model.label.removeprefix(SHIPPED_PREFIX))
+    if path is None:
+        return None
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def code_expander(functions: Sequence[Callable], snippet: str, command: str) -> None:
+    """A collapsed "The code" expander: each function's source, then the snippet and the command."""
+    with st.expander("The code", icon=":material/code:"):
+        st.markdown("The `core` functions that computed this page, read from the library as it runs:")
+        for function in functions:
+            st.caption(f"`{qualified_name(function)}`")
+            st.code(function_source(function), language="python")
+        st.markdown("**This episode and its predictions, in Python** (run it from the repository's root):")
+        st.code(snippet, language="python")
+        st.markdown("**Train this model from the terminal:**")
+        st.code(command, language="bash")
+
+
+def show_code(functions: Sequence[Callable], inputs: AlgorithmInputs) -> None:
+    """``code_expander`` filled in with the page's data set, episode and model."""
+    model = inputs.model.algorithm
+    checkpoint = shipped_path(inputs)
+    out = f"checkpoints/{Path(checkpoint).name if checkpoint else f'{model.name}-{inputs.spec.source}'}"
+    snippet = episode_snippet(inputs.spec, inputs.choice, checkpoint)
+    metadata = inputs.model.metadata
+    command = train_command(model.name, model.settings, metadata, trained_spec(metadata, inputs.spec), out)
+    code_expander(functions, snippet, command)
