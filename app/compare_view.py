@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from core.compare.runner import ContenderResult, SweepPoint, run_comparison, run_sweep
+from core.evaluation import Accuracy
 from core.figures.compare import accuracy_against_time, accuracy_bars, sweep_curves
 
 UPDATE_EVERY = 2  # episodes between table refreshes while a comparison runs
@@ -102,3 +107,84 @@ def sweep_rows(points: list[SweepPoint]) -> list[dict]:
              "95% CI ±": round(100 * p.accuracy.ci95, 2) if p.accuracy else None,
              "episodes": p.accuracy.episodes if p.accuracy else 0, "skipped": p.skipped}
             for p in points]  # fmt: skip
+
+
+SHIPPED_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "compare_shipped.json"
+SHIPPED_COMMAND = "python -m benchmarks.compare_shipped"
+
+
+@dataclass(frozen=True)
+class ShippedResult:
+    """One method's row of the shipped comparison, shaped like a ``ContenderResult`` for the figures."""
+
+    name: str
+    kind: str
+    parameters: int
+    accuracy: Accuracy | None
+    ms_per_episode: float | None
+    peak_mib: float | None
+    skipped: str
+    note: str
+
+
+@st.cache_data(max_entries=4)
+def _shipped_file(path: str) -> tuple[dict, str]:
+    """The results JSON and its date: the JSON's own, else the last commit that changed it."""
+    result = json.loads(Path(path).read_text())
+    date = result.get("date")
+    if not date:
+        try:
+            done = subprocess.run(["git", "log", "-1", "--format=%cs", "--", path], capture_output=True, text=True,
+                                  timeout=5, cwd=Path(path).parent)  # fmt: skip
+            date = done.stdout.strip() if done.returncode == 0 else ""
+        except (OSError, subprocess.SubprocessError):
+            date = ""
+    return result, date or "date not recorded"
+
+
+def shipped_results(source: str, n_way: int, n_shot: int, path: Path = SHIPPED_RESULTS
+                    ) -> tuple[list[ShippedResult], str, float] | None:  # fmt: skip
+    """The shipped comparison's methods at this setting (else 5-way 1-shot) on ``source``, a description and
+    the chance accuracy of the setting shown."""
+    if not path.exists():
+        return None
+    result, date = _shipped_file(str(path))
+    rows = [r for r in result["rows"] if r["data"] == source and r["models_trained_on"] == source]
+    setting = (n_way, n_shot) if any((r["n_way"], r["n_shot"]) == (n_way, n_shot) for r in rows) else (5, 1)
+    rows = [r for r in rows if (r["n_way"], r["n_shot"]) == setting]
+    if not rows:
+        return None
+    episodes = max(r["episodes"] for r in rows)
+    results = [ShippedResult(
+        r["method"], r["kind"], r["parameters"],
+        Accuracy(r["accuracy"], r["ci95"], r["episodes"]) if r["accuracy"] is not None else None,
+        r["ms_per_episode"], r["peak_mib"], r["skipped"] or "", r["note"] or "",
+    ) for r in rows]  # fmt: skip
+    description = (f"Shipped precomputed result ({SHIPPED_COMMAND}, {date}, {result.get('threads', '?')} CPU "
+                   f"thread(s)): {source}, held-out classes, {setting[0]}-way {setting[1]}-shot, 15 queries per "
+                   f"class, {episodes} episodes of seed 0, the shipped models trained on {source}")  # fmt: skip
+    return results, description, 1 / setting[0]
+
+
+def show_shipped(source: str, n_way: int, n_shot: int, prefix: str) -> None:
+    """The shipped comparison as a table and the page's two charts, labelled as such; nothing when absent."""
+    found = shipped_results(source, n_way, n_shot)
+    if found is None:
+        return
+    results, description, chance = found
+    st.info(f"{description}. Press **Run the comparison** to measure your own line-up on your own settings.",
+            icon=":material/inventory_2:")  # fmt: skip
+    rows = [{"method": r.name, "kind": r.kind,
+             "accuracy %": round(100 * r.accuracy.mean, 2) if r.accuracy else None,
+             "95% CI ±": round(100 * r.accuracy.ci95, 2) if r.accuracy else None,
+             "episodes": r.accuracy.episodes if r.accuracy else 0,
+             "ms per episode (median)": round(r.ms_per_episode, 1) if r.ms_per_episode else None,
+             "parameters": r.parameters,
+             "peak MiB (tensors, 1st episode)": round(r.peak_mib, 2) if r.peak_mib is not None else None,
+             "note": (r.skipped and f"skipped: {r.skipped}") or r.note}
+            for r in sorted(results, key=lambda r: -(r.accuracy.mean if r.accuracy else -1))]  # fmt: skip
+    st.dataframe(rows, hide_index=True)
+    left, right = st.columns(2)
+    left.plotly_chart(accuracy_bars(results, chance, "Query accuracy with 95% CI (shipped result)"),
+                      key=f"{prefix}_shipped_bars")  # fmt: skip
+    right.plotly_chart(accuracy_against_time(results), key=f"{prefix}_shipped_cost")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.compare_lineup import candidates
+from app.datasets import cached_dataset
 from core.compare.contenders import baseline_contenders, model_contender
-from core.compare.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score, score
+from core.compare.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score, one_shot_trials, score
+from core.datasets import ClassDataset, DatasetSpec, find_omniglot_root
 from core.episodes import Episode
 from core.figures.compare import game_scores
 from core.figures.montage import to_display
@@ -33,9 +35,22 @@ def ink_on_paper(images) -> list:
     return to_display(255 - images, scale=3)
 
 
-def show_trial(trial: Episode, number: int, total: int) -> None:
-    """The query on top, the n_way support drawings below, a button under each."""
-    st.progress(number / total, text=f"Trial {number + 1} of {total}")
+def game_data(settings: dict) -> tuple[ClassDataset, list[Episode]]:
+    """The characters and the seeded trials of a game's ``settings``; ValueError when they cannot be drawn."""
+    omniglot_root = find_omniglot_root()
+    use_omniglot = settings["source"] == "omniglot" and omniglot_root is not None
+    spec = DatasetSpec("omniglot", str(omniglot_root), split_scheme="lake") if use_omniglot else DatasetSpec("glyphs")
+    with st.spinner("Loading the characters…"):
+        dataset = cached_dataset(spec)
+    trials = one_shot_trials(dataset, "evaluation", settings["n_way"], settings["trials"], settings["seed"],
+                             settings["within"])  # fmt: skip
+    return dataset, trials
+
+
+def show_trial(trial: Episode, number: int, total: int, preview: bool = False) -> None:
+    """The query on top, the n_way support drawings below, a button under each (disabled in a ``preview``)."""
+    text = f"Trial {number + 1} of {total}" + (": a preview, press Start to answer" if preview else "")
+    st.progress(number / total, text=text)
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.image(ink_on_paper(trial.query_x)[0], caption="this drawing…", width=110)
     right.markdown(f"### …is the same character as which of these {trial.n_way}?\nOne drawing of each; click it.")
@@ -45,8 +60,11 @@ def show_trial(trial: Episode, number: int, total: int) -> None:
         for offset, column in enumerate(columns[: trial.n_way - first]):
             choice = first + offset
             column.image(drawings[choice], width=84)
-            column.button(f"{choice + 1}", key=f"game_pick_{number}_{choice}", on_click=_answer, args=(choice,),
-                          help="this one")  # fmt: skip
+            if preview:
+                column.button(f"{choice + 1}", key=f"game_preview_{choice}", disabled=True, help="press Start first")
+            else:
+                column.button(f"{choice + 1}", key=f"game_pick_{number}_{choice}", on_click=_answer, args=(choice,),
+                              help="this one")  # fmt: skip
 
 
 def model_scores(trials: list[Episode], image_shape: tuple[int, ...], source: str) -> list[PlayerScore]:

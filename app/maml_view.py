@@ -95,7 +95,8 @@ def _show_step(trace: AdaptationTrace, episode: Episode, k: int, steps: int, suf
     if k == 0:
         right.info("Step 0 is the meta-learned initialisation itself: nothing has been adapted yet.")
     else:
-        right.plotly_chart(update_sizes(trace.update_norms[k - 1], f"How far step {k} moved each layer"),
+        right.plotly_chart(update_sizes(trace.relative_update_norms[k - 1],
+                                        f"How far step {k} moved each layer, relative to its size"),
                            key=f"maml_updates_{suffix}")  # fmt: skip
     predictions = trace.predictions[k]
     changed = int((predictions != trace.predictions[k - 1]).sum()) if k else 0
@@ -186,9 +187,11 @@ def equations(model: MAML, beta: float | None) -> None:
                    f"(from {rates.min():.3f} to {rates.max():.3f}).")  # fmt: skip
     else:
         st.latex(rf"\theta'_i = \theta - {alpha:g}\,\nabla_\theta " + SUPPORT_LOSS)
-    st.markdown("**Outer loop** (meta-update of the initialisation, on the tasks' query sets):")
+    learned = r"(\theta, \boldsymbol{\alpha})" if meta_sgd else r"\theta"
+    st.markdown("**Outer loop** (meta-update of the initialisation" + (" and the rates α" if meta_sgd else "")
+                + ", on the tasks' query sets):")  # fmt: skip
     beta_text = f"{beta:g}" if beta else r"\beta"
-    st.latex(rf"\theta \leftarrow \theta - {beta_text}\,\nabla_\theta \sum_{{\mathcal{{T}}_i}} "
+    st.latex(rf"{learned} \leftarrow {learned} - {beta_text}\,\nabla_{{{learned}}} \sum_{{\mathcal{{T}}_i}} "
              r"\mathcal{L}^{\text{query}}_{\mathcal{T}_i}(f_{\theta'_i})")  # fmt: skip
     if model.first_order:
         st.caption("First-order: the gradient of the query loss at θ′ is used as if θ′ did not depend on θ "

@@ -78,18 +78,25 @@ def show_architecture(trace: RelationTrace) -> None:
 
 
 def show_formula(trace: RelationTrace, query: int) -> None:
-    st.markdown("**Relation score** of query $x_j$ and class $i$, whose support images $x_{i,1..K}$ are summed "
-                "in feature space:")  # fmt: skip
-    st.latex(r"r_{i,j} = g_\phi\Big(\mathcal{C}\big(\textstyle\sum_{k} f_\varphi(x_{i,k}),\ f_\varphi(x_j)\big)\Big)"
-             r" \in [0, 1]")  # fmt: skip
+    st.markdown("**Relation score** of query $x_i$ and class $k$, whose support images $S_k$ are summed "
+                "in feature space into $C_k$ (the scores tensor is [query, class], so query first):")  # fmt: skip
+    st.latex(RELATION_SCORE)
     scores = trace.scores[query]
-    terms = ", ".join(f"r_{{{i},{query}}} = {float(v):.3f}" for i, v in enumerate(scores[:8]))
+    terms = ", ".join(f"r_{{{query},{k}}} = {float(v):.3f}" for k, v in enumerate(scores[:8]))
     more = r", \dots" if len(scores) > 8 else ""
     predicted = int(torch.argmax(scores))
     st.latex(terms + more + rf" \ \Rightarrow\ \hat y_{{{query}}} = {predicted}")
     st.markdown("**Training objective** (the paper): mean squared error against the match matrix, 1 for the "
                 "true class and 0 elsewhere; the scores are not a softmax and need not sum to 1.")  # fmt: skip
-    st.latex(r"\mathcal{L} = \sum_{i}\sum_{j} \big(r_{i,j} - \mathbf{1}(y_i = y_j)\big)^2")
+    st.latex(RELATION_LOSS)
+
+
+# The notation of the Learn pages: i a query, k a class, f_varphi the embedding, g_phi the relation module.
+RELATION_SCORE = (
+    r"r_{i,k} = g_\phi\big(\mathcal{C}(C_k,\ f_\varphi(x_i))\big) \in (0, 1), \qquad "
+    r"C_k = \sum_{x_j \in S_k} f_\varphi(x_j)"
+)
+RELATION_LOSS = r"\mathcal{L} = \sum_{i \in Q} \sum_{k=1}^{n\_way} \big(r_{i,k} - \mathbf{1}(y_i = k)\big)^2"
 
 
 STEPS = """

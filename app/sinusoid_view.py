@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from safetensors.torch import load_file
 
 from app.fair_use import Deadline, limits_sentence, training_turn
 from app.server_limits import server_limits
@@ -23,6 +26,7 @@ from core.sinusoid import (
     regressor,
 )
 
+SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "sine"
 RUN_KEY = "sine_run"
 UPDATE_SECONDS = 1.0  # between chart redraws; a Stop click takes effect at the next redraw
 HELD_OUT_TASKS = 50
@@ -66,6 +70,43 @@ def training_panel(config: SineTrainConfig | None) -> dict | None:
         run["finished"] = run["stopped"] = True
     _report(run)
     return run
+
+
+def load_pair(directory: Path | None = None) -> dict | None:
+    """The MAML and joint-training networks of ``directory`` (``scripts/make_sine_assets.py``), shaped like a run:
+    ``config``, ``maml``, ``joint`` and each one's JSON under ``metadata``; None when the files are absent."""
+    directory = SHIPPED if directory is None else directory
+    if not all((directory / f"{name}.{ext}").exists() for name in ("maml", "joint") for ext in ("json", "safetensors")):
+        return None
+    pair: dict = {"metadata": {}}
+    for name in ("maml", "joint"):
+        metadata = json.loads((directory / f"{name}.json").read_text())
+        model = regressor()
+        model.load_state_dict(load_file(str(directory / f"{name}.safetensors")))
+        pair[name], pair["metadata"][name] = model.eval(), metadata
+    pair["config"] = SineTrainConfig(**pair["metadata"]["maml"]["config"])
+    return pair
+
+
+@st.cache_resource
+def shipped_pair() -> dict | None:
+    """The shipped pair, loaded once per server; fine-tuning never changes the networks it holds."""
+    return load_pair()
+
+
+def shipped_caption(pair: dict) -> None:
+    """Where the shipped pair comes from and what it scored on held-out tasks."""
+    maml = pair["metadata"]["maml"]
+    config, held_out = pair["config"], maml["held_out"]
+    after_one = held_out["steps"].index(1)
+    st.info(
+        f"Shown below: the **shipped pair** (`assets/sine`, made by `{maml['made_by']}` on {maml['date']}: "
+        f"{maml['steps']} steps, K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}, "
+        f"{maml['seconds']:.0f} s on one CPU thread). Over {held_out['tasks']} held-out tasks, grid MSE after 1 "
+        f"step: MAML {held_out['grid_mse']['maml'][after_one]:.2f}, joint training "
+        f"{held_out['grid_mse']['joint'][after_one]:.2f}. Press **Meta-train** to train your own pair.",
+        icon=":material/inventory_2:",
+    )
 
 
 def _drive(run: dict, deadline: Deadline) -> None:

@@ -28,6 +28,7 @@ with optimisation:
     st.markdown(section("family_optimisation"))
     st.page_link("pages/3_MAML.py", label="MAML", icon=":material/model_training:")
     st.page_link("pages/4_MAML_regression.py", label="MAML regression", icon=":material/show_chart:")
+st.info(section("tutorial_differences"), icon=":material/fact_check:")
 
 st.header("Questions")
 with st.expander("How do I choose an algorithm?", expanded=True):
@@ -42,3 +43,9 @@ with st.expander("Why does meta-learning help with few samples?", expanded=True)
 with st.expander("How are meta-learning and reinforcement learning related?", expanded=True):
     st.markdown(section("faq_rl"))
     st.page_link("pages/4_MAML_regression.py", label="MAML regression", icon=":material/show_chart:")
+
+st.header("In short")
+st.markdown(section("what_is_meta_learning_home"))
+
+st.header("What each page shows")
+st.markdown(section("playground_pages"))

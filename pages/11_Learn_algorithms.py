@@ -14,7 +14,7 @@ EQUATIONS = {
     ],
     "relationnet": [
         r"C_k = \sum_{x_j \in S_k} f_\varphi(x_j) \qquad \text{(summed over the } n\_shot \text{ support images)}",
-        r"r_{i,k} = g_\phi\big(\mathcal{C}(f_\varphi(x_i), C_k)\big) \in (0, 1)"
+        r"r_{i,k} = g_\phi\big(\mathcal{C}(C_k, f_\varphi(x_i))\big) \in (0, 1)"
         r" \qquad \mathcal{C} = \text{concatenation along the channels}",
         r"\varphi, \phi \leftarrow \arg\min_{\varphi, \phi} \sum_{i \in Q} \sum_{k=1}^{n\_way}"
         r" \big(r_{i,k} - \mathbf{1}(y_i = k)\big)^2",

@@ -3,7 +3,15 @@
 import streamlit as st
 
 from app.page import page_setup
-from app.sinusoid_view import show_comparison, step_choice, task_controls, training_panel, training_settings
+from app.sinusoid_view import (
+    shipped_caption,
+    shipped_pair,
+    show_comparison,
+    step_choice,
+    task_controls,
+    training_panel,
+    training_settings,
+)
 
 page_setup("MAML regression")
 st.title("MAML regression: sine waves")
@@ -27,7 +35,9 @@ Both are then **fine-tuned the same way** on a new task's K points, and compared
 st.subheader("1. Meta-train")
 config = training_settings()
 run = training_panel(config)
-if run is None:
+if run is None and (run := shipped_pair()) is not None:
+    shipped_caption(run)
+elif run is None:
     st.info("Press **Meta-train** to train both networks (the default 2,000 steps take about 20 seconds on two "
             "free CPU cores); the comparison on a new task appears here afterwards.")  # fmt: skip
     st.stop()

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import your_images, your_results
+from app import example_sets, your_images, your_results
 from app.draw_live import draw_live
 from app.page import page_setup
 from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits
@@ -25,6 +25,7 @@ if mode == "Draw live":
     draw_live(algorithm)
     st.stop()
 
+example_sets.example_button()
 your_images.show_notes()
 current = your_images.class_set()
 st.subheader("Classes")

@@ -57,6 +57,8 @@ if st.button("Run the comparison", type="primary", icon=":material/play_arrow:",
     st.session_state["cmp_results"] = (results, description, 1 / int(n_way))
 if "cmp_results" in st.session_state:
     compare_view.show_results(*st.session_state["cmp_results"], prefix="cmp")
+else:
+    compare_view.show_shipped(spec.source, int(n_way), int(n_shot), prefix="cmp")
 
 st.header("Accuracy against n_shot and n_way")
 left, middle, right = st.columns(3)

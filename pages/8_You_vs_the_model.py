@@ -3,10 +3,8 @@
 import streamlit as st
 
 from app import game_view
-from app.datasets import cached_dataset
 from app.page import page_setup
-from core.compare.game import one_shot_trials
-from core.datasets import DatasetSpec, find_omniglot_root
+from core.datasets import find_omniglot_root
 
 page_setup("You vs the model")
 st.title("You vs the model")
@@ -34,19 +32,15 @@ if st.button("New game" if game else "Start", type="primary", icon=":material/sp
     st.session_state["game_seed"] = seed + 1 if game else seed
     game_view.start({**settings, "seed": st.session_state["game_seed"]})
     game = game_view.state()
-if game is None:
-    st.info("Choose the characters and n_way, then press Start.")
-    st.stop()
-
-played = game["settings"]
-spec = DatasetSpec("omniglot", str(omniglot_root), split_scheme="lake") if played["source"] == "omniglot" else \
-    DatasetSpec("glyphs")  # fmt: skip
-with st.spinner("Loading the characters…"):
-    dataset = cached_dataset(spec)
+played = game["settings"] if game else settings
 try:
-    trials = one_shot_trials(dataset, "evaluation", played["n_way"], played["trials"], played["seed"], played["within"])
+    dataset, trials = game_view.game_data(played)
 except ValueError as error:
     st.error(f"{error}.")
+    st.stop()
+if game is None:
+    st.info("The first trial of these settings: press **Start** to answer it and the rest.")
+    game_view.show_trial(trials[0], 0, len(trials), preview=True)
     st.stop()
 if played != {**settings, "seed": played["seed"]}:
     st.caption("Settings changed: they apply from the next game.")

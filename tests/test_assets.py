@@ -75,3 +75,30 @@ def test_a_paper_model_scores_what_its_json_records(vinyals_omniglot, name):
     sampler = EpisodeSampler(vinyals_omniglot, "test", cell["n_way"], cell["n_shot"], 15, seed=0)
     measured = evaluate(algorithm, sampler, 10)  # the first of the 1000 episodes behind the JSON's figure
     assert abs(measured.mean - cell["test"]["mean"]) < 2 * measured.ci95 + 0.02, (name, measured, cell)
+
+
+def test_the_shipped_sine_pair_records_how_it_was_trained():
+    from core.sinusoid import SineTrainConfig
+
+    for name in ("maml", "joint"):
+        record = json.loads((ASSETS / "sine" / f"{name}.json").read_text())
+        assert (ASSETS / "sine" / f"{name}.safetensors").is_file()
+        config = SineTrainConfig(**record["config"])  # every setting it was trained with, and only those
+        assert record["trainer"] == name and record["steps"] == config.steps
+        assert record["made_by"].startswith("python -m scripts.make_sine_assets") and record["date"]
+        assert record["seconds"] > 0 and set(record["held_out"]["grid_mse"]) == {"maml", "joint"}
+
+
+def test_the_shipped_sine_pair_scores_what_its_json_records_and_maml_wins_after_one_step():
+    from app.sinusoid_view import load_pair
+    from core.sinusoid import mean_grid_mse
+
+    pair = load_pair(ASSETS / "sine")
+    held_out = pair["metadata"]["maml"]["held_out"]
+    for name in ("maml", "joint"):
+        measured = mean_grid_mse(pair[name], held_out["n_shot"], held_out["steps"], held_out["tasks"], held_out["seed"])
+        assert measured == pytest.approx(held_out["grid_mse"][name], abs=1e-3), name
+    # other held-out tasks than the JSON's: one fine-tuning step from MAML's start fits better
+    n_shot = pair["config"].n_shot
+    maml, joint = (mean_grid_mse(pair[name], n_shot, (1,), 10, seed=50_000)[0] for name in ("maml", "joint"))
+    assert maml < 0.5 * joint, (maml, joint)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.figures.common import embedding_map, matrix_heatmap, probability_bars, training_curves
-from core.figures.projection import project_2d
+from core.figures.projection import decision_grid, nearest_in_plane, project_2d
 
 
 def test_embedding_map_marks_misclassified_queries_and_names_the_method():
@@ -42,11 +42,41 @@ def test_training_curves_show_validation_only_where_measured():
     assert list(figure.data[2].x) == [2]
 
 
-def test_projection_picks_pca_for_few_points_and_tsne_for_many():
+def test_projection_is_pca_by_default_and_auto_picks_tsne_for_many_points():
     rng = np.random.default_rng(0)
-    coords, method = project_2d(rng.normal(size=(10, 8)))
-    assert coords.shape == (10, 2) and method.startswith("PCA")
-    coords, method = project_2d(rng.normal(size=(40, 8)), perplexity=30)
-    assert coords.shape == (40, 2) and method == "t-SNE (perplexity 13)"  # clipped below (n - 1) / 3
+    coords, method = project_2d(rng.normal(size=(40, 8)))
+    assert coords.shape == (40, 2) and method.startswith("PCA")
+    coords, method = project_2d(rng.normal(size=(40, 8)), "auto", perplexity=30)
+    assert coords.shape == (40, 2) and method == "t-SNE (perplexity 13), a neighbourhood view"  # clipped
     with pytest.raises(ValueError, match="at least 3 points"):
         project_2d(rng.normal(size=(2, 8)))
+
+
+def test_pca_map_puts_each_prototype_at_the_mean_of_its_projected_support_points():
+    rng = np.random.default_rng(1)
+    support = rng.normal(size=(3, 5, 16))  # 3 classes, 5 shots
+    prototypes = support.mean(1)
+    coords, _ = project_2d(np.concatenate([support.reshape(15, 16), prototypes]), "pca")
+    np.testing.assert_allclose(coords[15:], coords[:15].reshape(3, 5, 2).mean(1), atol=1e-9)
+
+
+def test_nearest_in_plane_and_the_decision_grid_follow_the_nearest_prototype():
+    prototypes = np.array([[0.0, 0.0], [10.0, 0.0]])
+    assert nearest_in_plane(np.array([[1.0, 5.0], [6.0, -3.0]]), prototypes).tolist() == [0, 1]
+    xs, ys, nearest = decision_grid(np.array([[0.0, -1.0], [10.0, 1.0]]), prototypes, resolution=11)
+    assert nearest.shape == (11, 11) and len(xs) == len(ys) == 11
+    assert (nearest[:, xs < 5] == 0).all() and (nearest[:, xs > 5] == 1).all()
+
+
+def test_embedding_map_draws_regions_under_the_points_only_when_asked():
+    coords = np.array([[0.0, 0.0], [4.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 0.5], [4.0, 0.5]])
+    role = ["support", "support", "query", "query", "prototype", "prototype"]
+    labels, predicted = np.array([0, 1, 0, 1, 0, 1]), np.array([0, 1, 0, 1, 0, 1])
+    plain = embedding_map(coords, role, labels, predicted, ["a", "b"], "PCA")
+    assert all(trace.type == "scatter" for trace in plain.data)
+    shaded = embedding_map(coords, role, labels, predicted, ["a", "b"], "PCA", regions=True)
+    regions = shaded.data[0]  # first trace: drawn under the points
+    assert regions.type == "heatmap" and regions.name == "decision regions"
+    z = np.asarray(regions.z)
+    assert (z[:, np.asarray(regions.x) < 2] == 0).all() and (z[:, np.asarray(regions.x) > 2] == 1).all()
+

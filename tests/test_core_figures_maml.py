@@ -60,9 +60,40 @@ def test_update_sizes_one_bar_per_layer_with_readable_names_in_order():
     assert bars.type == "bar"
     assert list(bars.x) == ["block 1 conv", "block 1 BatchNorm", "block 4 conv", "head"]
     assert list(bars.y) == [0.5, 0.25, 0.125, 1.0]
-    assert figure.layout.title.text == "Update sizes" and "Δθ" in figure.layout.yaxis.title.text
+    assert figure.layout.title.text == "Update sizes"
+    assert figure.layout.yaxis.title.text == "‖Δθ_layer‖ / ‖θ_layer‖"
+
+
+def test_update_sizes_mark_a_layer_that_starts_at_zero_instead_of_drawing_it():
+    (bars,) = update_sizes({"features.blocks.0.0": 0.01, "head": float("nan")}, "t").data
+    assert list(bars.y) == [0.01, None] and list(bars.text) == ["", "starts at 0"]
 
 
 def test_update_sizes_keep_names_they_do_not_recognise():
     figure = update_sizes({"net.scale": 0.1, "features.blocks.1": 0.2}, "t")
     assert list(figure.data[0].x) == ["net.scale", "features.blocks.1"]
+
+
+
+def test_trace_reports_each_layers_change_relative_to_its_size():
+    import torch
+    from torch import nn
+
+    from core.algorithms.adaptation import trace_adaptation
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        params["2.weight"].zero_()
+        params["2.bias"].zero_()  # a fresh zero head, as fine-tuning starts
+    x, y = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
+    trace = trace_adaptation(model, params, learning_rates=0.5, support_x=x, support_y=y, query_x=x, query_y=y,
+                             steps=2)  # fmt: skip
+    assert len(trace.relative_update_norms) == len(trace.update_norms) == 2
+    first, relative = trace.update_norms[0], trace.relative_update_norms[0]
+    size = (params["0.weight"].pow(2).sum() + params["0.bias"].pow(2).sum()).sqrt().item()
+    assert relative["0"] == pytest.approx(first["0"] / size)
+    assert np.isnan(relative["2"]) and first["2"] > 0  # the head moved, but from zero
+    assert not np.isnan(trace.relative_update_norms[1]["2"])  # after one step it has a size
+

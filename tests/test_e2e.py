@@ -14,6 +14,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = '[data-testid="stImage"] img'
 DROPZONE = '[data-testid="stFileUploaderDropzoneInput"]'
+SIDEBAR_LINK = '[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]'
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_home_then_episodes_then_a_new_episode(app_url, page):
     page.goto(app_url)
     wait_idle(page)
     assert "Meta-Learning Playground" in page.inner_text('[data-testid="stMain"]')
-    rerun(page, lambda: page.locator('[data-testid="stSidebarNavLink"]', has_text="Episodes").click())
+    rerun(page, lambda: page.locator(SIDEBAR_LINK, has_text="Episodes").click())
     assert not page.locator('[data-testid="stException"]').count()
     assert loaded_images(page) == 5 + 5 * 5  # five support strips and 25 query images
     first = class_names(page)
@@ -95,6 +96,24 @@ def test_home_then_episodes_then_a_new_episode(app_url, page):
     assert loaded_images(page) == 30
     assert class_names(page) != first
     page.wait_for_url("**episode=1**")
+
+
+def test_home_answers_an_episode_and_the_sidebar_keeps_lang_across_a_click(app_url, page):
+    page.goto(f"{app_url}/?lang=en")
+    wait_idle(page)
+    assert page.locator(SIDEBAR_LINK, has_text="Home").count() == 1
+    assert "streamlit app" not in page.inner_text("body").lower()
+    sidebar = page.inner_text('[data-testid="stSidebar"]')
+    for caption in ("Start", "Algorithms", "Your data", "Compare and play", "Learn"):
+        assert caption in sidebar
+    assert loaded_images(page) == 5 + 1  # the support set and the query
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 1
+    assert page.get_by_text("Right: class").count() + page.get_by_text("Wrong: it said class").count() == 1
+    rerun(page, lambda: page.locator(SIDEBAR_LINK, has_text="Relation Networks").click())
+    page.wait_for_url("**/Relation_Networks?lang=en")
+    assert page.locator("h1", has_text="Relation Networks").count() == 1
+    assert not page.locator('[data-testid="stException"]').count()
+    assert "streamlit app" not in page.inner_text("body").lower()
 
 
 def test_a_pasted_link_shows_the_same_episode(app_url, page):

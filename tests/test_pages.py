@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import colour_classes, open_page
 from PIL import Image
@@ -12,29 +16,87 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py"))
 EPISODES = "pages/1_Episodes.py"
+LEARN = "pages/10_Learn_meta-learning.py"
+SECTIONS = ["Start", "Algorithms", "Your data", "Compare and play", "Learn"]
 
 
 def support_rows(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("**class ")]
 
 
-def test_home_names_the_three_families_and_links_the_pages():
+def support_captions(at: AppTest) -> list[str]:
+    return [image.caption for image in at.image[0].proto.imgs]
+
+
+def home_classes(at: AppTest) -> list[str]:
+    """The class names on Home's probability bars (the episode's classes)."""
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]["x"]
+
+
+def home_probabilities(at: AppTest) -> list[float]:
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    values = spec["data"][0]["y"]
+    if isinstance(values, dict):  # plotly >= 6 stores arrays as base64
+        values = np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"])
+    return [float(v) for v in values]
+
+
+def test_home_opens_on_an_episode_answered_by_the_shipped_protonet():
     at = open_page()
-    text = " ".join(m.value for m in at.markdown)
-    for member in (
-        "Siamese",
-        "Matching",
-        "Prototypical",
-        "Relation",
-        "Memory-Augmented",
-        "SNAIL",
-        "MAML",
-        "Meta-SGD",
-        "Reptile",
-        "Learned optimisers",
-    ):
+    assert len(support_captions(at)) == 5 and support_captions(at) == [f"class {k}" for k in range(5)]
+    assert len(at.image) == 2 and at.image[1].proto.imgs[0].caption.startswith("truly class ")
+    probabilities = home_probabilities(at)
+    assert len(probabilities) == 5 and abs(sum(probabilities) - 1) < 1e-4
+    verdict = [s.value for s in at.success] + [e.value for e in at.error]
+    assert len(verdict) == 1 and verdict[0].startswith(("Right: class", "Wrong: it said class"))
+    assert at.query_params["episode"] == "0"
+    algorithm_pages = {link.proto.page for link in at.main.get("page_link")}
+    assert algorithm_pages == {"Prototypical_Networks", "MAML", "MAML_regression", "Relation_Networks"}
+
+
+def test_home_new_episode_draws_other_classes_and_goes_into_the_url():
+    at = open_page()
+    first = home_classes(at)
+    at.button(key="home_new_episode").click().run()
+    assert not at.exception
+    assert home_classes(at) != first
+    assert at.query_params["episode"] == "1"
+
+
+def test_a_home_link_reproduces_its_episode():
+    shown = home_classes(open_page(episode=3))
+    assert shown == home_classes(open_page(episode=3))
+    assert shown != home_classes(open_page(episode=4))
+
+
+def test_the_old_home_text_is_on_the_learn_page_not_home():
+    home_text = " ".join(m.value for m in open_page().markdown)
+    assert "Siamese" not in home_text and "Where to start" in [h.value for h in open_page().subheader]
+    text = " ".join(m.value for m in open_page(LEARN).markdown)
+    for member in ("Siamese", "Matching", "Prototypical", "Relation", "Memory-Augmented", "SNAIL", "MAML",
+                   "Meta-SGD", "Reptile", "Learned optimisers"):  # fmt: skip
         assert member in text
-    assert "base learner" in text and "meta-learner" in text
+    assert "base learner" in text and "meta-learner" in text and "Transfer learning" in text
+    assert "playground always shows it" not in text and "the Compare page and the You vs the model game" in text
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_every_sidebar_links_every_page_by_title_under_section_captions(page):
+    at = open_page(page, lang="en")
+    links = at.sidebar.get("page_link")
+    labels = [link.proto.label for link in links]
+    assert labels[:2] == ["Home", "Episodes"] and len(labels) == len(PAGES) + 1
+    assert not any("streamlit app" in label.lower() for label in labels)
+    assert all(link.proto.icon.startswith(":material/") for link in links)
+    assert {"Prototypical Networks", "MAML", "Relation Networks", "Your images", "Compare"} <= set(labels)
+    captions = [c.value for c in at.sidebar.caption]
+    assert [c for c in captions if c in SECTIONS] == SECTIONS
+    assert all(link.proto.query_string == "lang=en" for link in links)
+
+
+def test_sidebar_links_carry_nothing_when_the_url_has_no_lang():
+    at = open_page(EPISODES, n_way=3)
+    assert all(link.proto.query_string == "" for link in at.sidebar.get("page_link"))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -155,11 +217,11 @@ def test_protonet_page_explains_the_episode_with_a_model():
     assert len(at.latex) >= 3  # the prototype and softmax formulas, and this query's numbers
 
 
-def test_protonet_map_says_pca_for_a_small_episode_and_tsne_for_a_large_one():
-    small = protonet_with_model(n_way=3, n_query=2)
-    assert any(t.startswith("Embeddings in 2-D by PCA") for t in plotly_titles(small))
+def test_protonet_map_is_pca_for_any_episode_and_tsne_only_when_chosen():
     large = protonet_with_model(n_way=5, n_query=10)
-    assert any(t.startswith("Embeddings in 2-D by t-SNE") for t in plotly_titles(large))
+    assert any(t.startswith("Embeddings in 2-D by PCA") for t in plotly_titles(large))
+    large.radio(key="protonet_map").set_value("tsne").run()
+    assert any(t.startswith("Embeddings in 2-D by t-SNE") and "neighbourhood view" in t for t in plotly_titles(large))
 
 
 def test_protonet_short_training_in_the_page_becomes_a_downloadable_session_model():
@@ -210,3 +272,45 @@ def test_pages_open_on_held_out_classes_whatever_page_came_first():
     assert at.selectbox(key="split").value == "evaluation"
     at.switch_page(PROTONET).run()
     assert not at.exception and at.selectbox(key="split").value == "evaluation"
+
+
+def protonet_map_spec(at: AppTest) -> dict:
+    import json
+
+    return json.loads(at.get("plotly_chart")[0].proto.spec)  # the map comes first on the page
+
+
+def test_protonet_default_map_is_pca_with_regions_and_a_caption_that_counts_agreement():
+    at = protonet_with_model()  # the default episode: 5-way 1-shot, 35 points
+    assert at.radio(key="protonet_map").value == "pca"
+    spec = protonet_map_spec(at)
+    assert spec["layout"]["title"]["text"].startswith("Embeddings in 2-D by PCA")
+    assert spec["data"][0]["type"] == "heatmap" and spec["data"][0]["name"] == "decision regions"
+    captions = " ".join(c.value for c in at.caption)
+    assert "regions of the projected prototypes" in captions and re.search(r"for \d+ of 25 queries", captions)
+    assert "With one shot the prototype is the support image itself" in captions
+
+
+def test_protonet_tsne_map_says_stars_are_not_means_and_draws_no_regions():
+    at = protonet_with_model(n_shot=5)
+    at.radio(key="protonet_map").set_value("tsne").run()
+    spec = protonet_map_spec(at)
+    assert all(trace["type"] == "scatter" for trace in spec["data"])
+    captions = " ".join(c.value for c in at.caption)
+    assert "neighbourhood view" in captions and "not the mean of its dots" in captions
+    assert "With one shot" not in captions
+
+
+def test_protonet_worked_example_is_for_the_predicted_class_and_the_true_one_when_wrong():
+    at = protonet_with_model()
+    query = len(at.selectbox(key="protonet_query").options) - 1  # the last query: of the last class, not class 0
+    at.selectbox(key="protonet_query").set_value(query).run()
+    latex = [e.value.strip("$\n") for e in at.latex]
+    worked = [v for v in latex if v.startswith("p(y = ") and f"q_{{{query}}}" in v]
+    label = at.selectbox(key="protonet_query").options[query]
+    true = int(re.search(r"class (\d+)", label).group(1))
+    if "misclassified" in label:
+        assert len(worked) == 2 and worked[1].startswith(f"p(y = {true} ")
+        assert not worked[0].startswith(f"p(y = {true} ")
+    else:
+        assert len(worked) == 1 and worked[0].startswith(f"p(y = {true} ")

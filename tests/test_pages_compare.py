@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -116,5 +117,44 @@ def test_the_guide_rests_on_the_measured_comparison():
     assert {"Prototypical Networks", "MAML", "nearest neighbour on pixels"} <= set(table["method"])
     headers = [header.value for header in at.header]
     assert len(headers) == 6 and headers[0].startswith("1. What is your data like")
-    links = {link.proto.page for link in at.get("page_link")}
+    links = {link.proto.page for link in at.main.get("page_link")}  # the guide's own, not the sidebar's
     assert {"Compare", "MAML", "Prototypical_Networks", "Your_images"} <= links
+
+
+def test_compare_shows_the_shipped_result_with_its_date_and_episodes_before_any_run():
+    from app.compare_view import SHIPPED_RESULTS
+
+    shipped = json.loads(SHIPPED_RESULTS.read_text())
+    rows = [r for r in shipped["rows"] if r["data"] == r["models_trained_on"] == "glyphs" and
+            (r["n_way"], r["n_shot"]) == (5, 1)]  # fmt: skip
+    at = open_page("pages/7_Compare.py")
+    label = next(info.value for info in at.info if "Shipped precomputed result" in info.value)
+    assert re.search(r"\d{4}-\d{2}-\d{2}", label) and f"{shipped['episodes']} episodes" in label
+    assert "5-way 1-shot" in label
+    table = at.dataframe[0].value
+    assert set(table["method"]) == {r["method"] for r in rows} and (table["episodes"] == shipped["episodes"]).all()
+    best = max(rows, key=lambda r: r["accuracy"] or 0)
+    assert table["method"][0] == best["method"] and table["accuracy %"][0] == round(100 * best["accuracy"], 2)
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert "Query accuracy with 95% CI (shipped result)" in titles
+    assert any(t.startswith("Accuracy against time per episode") for t in titles)
+
+
+def test_compare_shows_the_shipped_result_at_the_chosen_setting_when_it_was_measured():
+    at = open_page("pages/7_Compare.py")
+    at.number_input(key="cmp_n_way").set_value(20).run()
+    at.number_input(key="cmp_n_shot").set_value(5).run()
+    assert not at.exception
+    assert any("Shipped precomputed result" in i.value and "20-way 5-shot" in i.value for i in at.info)
+
+
+def test_the_game_shows_its_first_trial_before_start_but_takes_no_answer():
+    at = open_page("pages/8_You_vs_the_model.py")
+    at.radio(key="game_source").set_value("glyphs").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.image) == 1 + 5  # the query and one drawing of each of the 5 characters
+    previews = [b for b in at.button if b.key and b.key.startswith("game_preview_")]
+    assert len(previews) == 5 and all(b.disabled for b in previews)
+    assert not any(b.key and b.key.startswith("game_pick_") for b in at.button)
+    at.radio(key="game_n_way").set_value(20).run()
+    assert len(at.image) == 1 + 20

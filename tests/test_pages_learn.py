@@ -27,7 +27,7 @@ def open_page(page: str) -> AppTest:
 
 
 def shown_text(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    return "\n".join([m.value for m in at.markdown] + [box.value for box in at.info])
 
 
 def url_name(page_file: Path) -> str:
@@ -43,7 +43,7 @@ def rendered() -> dict[str, AppTest]:
 @pytest.mark.parametrize("page", LEARN_PAGES)
 def test_every_page_link_points_to_a_page_file_that_exists(rendered, page):
     existing = {url_name(path) for path in (ROOT / "pages").glob("*.py")}
-    links = rendered[page].get("page_link")
+    links = rendered[page].main.get("page_link")  # the sidebar's navigation is tested in test_pages.py
     assert links
     for link in links:
         assert link.proto.page_script_hash and link.proto.page in existing, link.proto.page
@@ -68,7 +68,9 @@ def test_meta_learning_page_explains_the_vocabulary_families_and_questions(rende
     text = shown_text(at)
     for term in ("base learner", "meta-learner", "support set", "query set", "`n_way`", "`n_shot`", "`n_query`"):
         assert term in text
-    assert [h.value for h in at.header] == ["Where it came from", "Three families", "Questions"]
+    assert [h.value for h in at.header] == [
+        "Where it came from", "Three families", "Questions", "In short", "What each page shows"
+    ]  # fmt: skip
     for family in ("#### Metric-based", "#### Model-based", "#### Optimisation-based"):
         assert family in text
     assert [e.label for e in at.expander] == [
@@ -77,7 +79,7 @@ def test_meta_learning_page_explains_the_vocabulary_families_and_questions(rende
         "How are meta-learning and reinforcement learning related?",
     ]
     assert "RL²" in text and "Learning to reinforcement learn" in text and "half-cheetah" in text
-    pages = {link.proto.page for link in at.get("page_link")}
+    pages = {link.proto.page for link in at.main.get("page_link")}
     assert {"Compare", "Which_algorithm", "Learn_algorithms"} <= pages
 
 
@@ -94,9 +96,9 @@ def test_algorithms_page_has_principle_steps_equations_and_a_try_it_link_per_alg
     text = shown_text(at)
     assert text.count("**Principle.**") == 3 and text.count("**Strengths.**") == 4
     assert text.count("**Weaknesses.**") == 4 and "1. " in text
-    labels = [link.label for link in at.get("page_link")]
+    labels = [link.label for link in at.main.get("page_link")]
     assert all(label.startswith("Try it") for label in labels)
-    pages = {link.proto.page for link in at.get("page_link")}
+    pages = {link.proto.page for link in at.main.get("page_link")}
     assert {"Prototypical_Networks", "Relation_Networks", "MAML", "MAML_regression"} <= pages
 
 
@@ -116,7 +118,7 @@ def test_applications_page_ties_each_application_to_a_page_and_lists_resources(r
     for challenge in ("across domains", "pre-training baselines", "second-order", "saturation", "calibration",
                       "task distribution", "in-context learning"):  # fmt: skip
         assert challenge in text
-    pages = [link.proto.page for link in at.get("page_link")]
+    pages = [link.proto.page for link in at.main.get("page_link")]
     assert {"Episodes", "Your_images", "MAML_regression"} <= set(pages)
 
 
@@ -137,3 +139,20 @@ def test_every_table_row_has_as_many_cells_as_its_header(name):
 def test_an_unknown_section_is_refused_with_the_names_there_are():
     with pytest.raises(ValueError, match=r"no Learn section named 'nope'; there are: .*history"):
         section("nope")
+
+
+def test_meta_learning_page_says_where_the_tutorial_is_wrong(rendered):
+    boxes = [box.value for box in rendered[MEANING].info]
+    (box,) = [b for b in boxes if "differs from the tutorial" in b]
+    assert "optimisation-based" in box and "squared Euclidean" in box and "interpretable" in box
+
+
+def test_one_notation_on_every_page_varphi_embeds_and_phi_relates():
+    from app import protonet_view, relation_view
+
+    texts = [section(name) for name in section_names()] + [protonet_view.STEPS, relation_view.STEPS,
+                                                            relation_view.RELATION_SCORE]  # fmt: skip
+    for text in texts:
+        assert "f_\\phi" not in text and "g_\\varphi" not in text and "r_{i,j}" not in text
+    assert "only difference from MAML" not in section("baselines") and "zero" in section("baselines")
+    assert "\\nabla_{(\\theta, \\alpha)}" in section("maml_variants")

@@ -85,3 +85,19 @@ def test_training_here_with_maml_settings_and_a_pretrained_comparison(tmp_path):
     assert not at.exception, [e.value for e in at.exception]
     names = {t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
     assert any(name.startswith("pre-trained (trained here") for name in names)
+
+
+def test_update_chart_shows_each_layers_change_relative_to_its_size():
+    at = maml_with_model()
+    at.button(key="maml_one").click().run()
+    chart = next(c for c in at.get("plotly_chart") if "maml_updates" in c.proto.id)
+    layout = json.loads(chart.proto.spec)["layout"]
+    assert layout["yaxis"]["title"]["text"] == "‖Δθ_layer‖ / ‖θ_layer‖"
+    assert "relative to its size" in layout["title"]["text"]
+
+
+def test_outer_update_names_what_is_learned():
+    at = maml_with_model()
+    latex = [e.value for e in at.latex]
+    assert any(r"\theta \leftarrow \theta -" in v for v in latex)  # plain MAML: the initialisation only
+    assert not any(r"\boldsymbol{\alpha})" in v for v in latex)

@@ -58,3 +58,13 @@ def test_training_here_on_colour_images_with_cross_entropy(tmp_path):
     assert at.radio(key="relation_model_source").value == "trained in this session"
     dot = at.get("graphviz_chart")[0].proto.spec
     assert "3×84×84" in dot and "64×19×19" in dot and "64×3×3" in dot  # colour, 84 pixels: the paper's sizes
+
+
+def test_formula_follows_the_code_and_the_learn_page_query_first_then_class():
+    at = relation_with_model(n_way=3, n_query=2)
+    latex = [e.value for e in at.latex]
+    assert any(r"r_{i,k} = g_\phi\big(\mathcal{C}(C_k,\ f_\varphi(x_i))\big)" in v for v in latex)
+    assert any(r"\big(r_{i,k} - \mathbf{1}(y_i = k)\big)^2" in v for v in latex)
+    assert not any("r_{i,j}" in v for v in latex)
+    query = at.selectbox(key="relation_query").value
+    assert any(f"r_{{{query},0}} = " in v for v in latex)  # this query's score for class 0

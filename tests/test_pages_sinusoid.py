@@ -30,10 +30,28 @@ def trained_page() -> AppTest:
     return at
 
 
-def test_page_asks_to_meta_train_before_anything_is_trained():
+def test_page_shows_the_shipped_pair_on_a_new_task_before_any_click():
     at = open_page()
-    assert any("Meta-train" in info.value for info in at.info)
-    assert not at.get("plotly_chart") and not at.metric
+    assert any("shipped pair" in info.value and "Meta-train" in info.value for info in at.info)
+    titles = plotly_titles(at)
+    assert any(t.startswith("MAML") for t in titles) and any(t.startswith("joint training") for t in titles)
+    assert list(at.dataframe[0].value["steps"]) == [0, 1, 10]
+    assert [m.label for m in at.metric] == ["MAML, MSE after 1 step", "joint training, MSE after 1 step"]
+
+
+def test_page_asks_to_meta_train_when_no_pair_is_shipped(monkeypatch):
+    import app.sinusoid_view as view
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    monkeypatch.setattr(view, "SHIPPED", ROOT / "no-such-folder")
+    view.shipped_pair.clear()
+    try:
+        at.switch_page(PAGE).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert any("Press **Meta-train**" in info.value for info in at.info)
+        assert not at.get("plotly_chart") and not at.metric
+    finally:
+        view.shipped_pair.clear()
 
 
 def test_meta_training_in_the_page_shows_the_comparison():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -153,3 +154,34 @@ def _zip_without_manifest() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("photo.png", b"x")
     return buffer.getvalue()
+
+
+# the file app.example_sets loads (importing it here would import the drawing canvas outside a Streamlit run)
+SYMBOLS = Path(__file__).resolve().parents[1] / "assets" / "examples" / "symbols.zip"
+
+
+def test_loading_the_example_shows_predictions_at_once():
+    from core.user import load_class_set
+
+    example = load_class_set(SYMBOLS.read_bytes())
+    at = open_page(PAGE)
+    at.button(key="your_example").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Loaded the example" in s.value for s in at.success)
+    assert any(h.value.startswith("Predictions of") for h in at.subheader)
+    table = at.dataframe[0].value
+    assert list(table.index) == [q.name for q in example.queries]
+    truth = [name.rsplit("-", 1)[1].removesuffix(".png") for name in table.index]  # queries are named by shape
+    predicted = list(table["predicted"])
+    assert sum(p == t for p, t in zip(predicted, truth, strict=True)) >= len(truth) - 1, predicted
+
+
+def test_the_example_set_is_made_by_its_script():
+    from core.user import load_class_set
+    from scripts.make_example_sets import symbols
+
+    record = json.loads(SYMBOLS.with_suffix(".json").read_text())
+    assert record["made_by"].startswith("python -m scripts.make_example_sets")
+    assert save_class_set(symbols(record["seed"])) == SYMBOLS.read_bytes()  # deterministic: remade, not hand-edited
+    loaded = load_class_set(SYMBOLS.read_bytes())
+    assert [c.name for c in loaded.classes] == record["classes"] and len(loaded.queries) == len(record["queries"])

@@ -144,6 +144,8 @@ class AdaptationTrace:
     predictions: tuple[torch.Tensor, ...]  # [Q] labels after each step
     update_norms: tuple[dict[str, float], ...]  # per layer, the size of step k's change (one fewer than steps + 1)
     query_y: torch.Tensor
+    # Per layer, ||change|| / ||layer before the step||: comparable across layers (NaN for a layer at zero).
+    relative_update_norms: tuple[dict[str, float], ...] = ()
 
 
 def trace_adaptation(
@@ -158,7 +160,7 @@ def trace_adaptation(
     steps: int,
 ) -> AdaptationTrace:
     """Adapt ``params`` one inner step at a time, recording what each step did (k = 0 is the start)."""
-    records: dict[str, list] = {key: [] for key in ("support", "query", "accuracy", "predictions", "norms")}
+    records: dict[str, list] = {key: [] for key in ("support", "query", "accuracy", "predictions", "norms", "relative")}
     params = {name: value.detach().requires_grad_() for name, value in params.items()}
     for step in range(steps + 1):
         with torch.no_grad():
@@ -172,9 +174,11 @@ def trace_adaptation(
             break
         adapted, _ = adapt(classification_loss(model, support_x, support_y), params, 1, learning_rates, True)
         records["norms"].append(_layer_norms(params, adapted))
+        records["relative"].append(_relative(records["norms"][-1], _layer_sizes(params)))
         params = {name: value.detach().requires_grad_() for name, value in adapted.items()}
     return AdaptationTrace(tuple(records["support"]), tuple(records["query"]), tuple(records["accuracy"]),
-                           tuple(records["predictions"]), tuple(records["norms"]), query_y.cpu())  # fmt: skip
+                           tuple(records["predictions"]), tuple(records["norms"]), query_y.cpu(),
+                           tuple(records["relative"]))  # fmt: skip
 
 
 def _layer_norms(before: Params, after: Params) -> dict[str, float]:
@@ -184,3 +188,17 @@ def _layer_norms(before: Params, after: Params) -> dict[str, float]:
         layer = name.rsplit(".", 1)[0]
         squares[layer] = squares.get(layer, 0.0) + float((after[name] - before[name]).detach().pow(2).sum())
     return {layer: value**0.5 for layer, value in squares.items()}
+
+
+def _layer_sizes(params: Params) -> dict[str, float]:
+    """L2 norm of each layer's parameters (weights and bias of one module together)."""
+    squares: dict[str, float] = {}
+    for name, value in params.items():
+        layer = name.rsplit(".", 1)[0]
+        squares[layer] = squares.get(layer, 0.0) + float(value.detach().pow(2).sum())
+    return {layer: value**0.5 for layer, value in squares.items()}
+
+
+def _relative(norms: dict[str, float], sizes: dict[str, float]) -> dict[str, float]:
+    """Each layer's change over its size before the step; NaN where the layer was all zeros."""
+    return {layer: norm / sizes[layer] if sizes[layer] > 0 else float("nan") for layer, norm in norms.items()}

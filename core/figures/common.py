@@ -9,6 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
+from core.figures.projection import decision_grid
+
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]  # fmt: skip
 
@@ -31,6 +33,7 @@ def embedding_map(
     class_names: list[str],
     method: str,
     thumbnails: list[np.ndarray] | None = None,
+    regions: bool = False,
 ) -> go.Figure:
     """Support images, queries and prototypes in 2-D.
 
@@ -42,9 +45,12 @@ def embedding_map(
         class_names: name per class.
         method: how the 2-D map was made, shown in the title.
         thumbnails: optional image per point, drawn behind the markers.
+        regions: shade the plane by its nearest projected prototype (honest on a PCA map only).
     """
     figure = go.Figure()
     role = np.asarray(role)
+    if regions:
+        _add_regions(figure, coords, coords[role == "prototype"], labels[role == "prototype"])
     for label, name in enumerate(class_names):
         colour = class_colour(label)
         for kind, symbol, size in (("support", "circle", 9), ("prototype", "star", 20)):
@@ -76,6 +82,17 @@ def embedding_map(
         legend={"groupclick": "togglegroup"}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )  # fmt: skip
     return figure
+
+
+def _add_regions(figure: go.Figure, coords: np.ndarray, prototype_coords: np.ndarray, classes: np.ndarray) -> None:
+    """A faint heat map under the points: each cell coloured by its nearest projected prototype."""
+    xs, ys, nearest = decision_grid(coords, prototype_coords)
+    n = int(classes.max()) + 1
+    steps = [(edge, class_colour(k)) for k in range(n) for edge in (k / n, (k + 1) / n)]
+    figure.add_trace(go.Heatmap(
+        x=xs, y=ys, z=np.asarray(classes)[nearest], colorscale=steps, zmin=-0.5, zmax=n - 0.5, opacity=0.2,
+        showscale=False, hoverinfo="skip", name="decision regions",
+    ))  # fmt: skip
 
 
 def _add_thumbnails(figure: go.Figure, coords: np.ndarray, thumbnails: list[np.ndarray]) -> None:

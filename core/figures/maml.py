@@ -48,12 +48,21 @@ def many_episode_curves(curves: np.ndarray, title: str, y_title: str = "query lo
     return figure
 
 
-def update_sizes(norms: dict[str, float], title: str) -> go.Figure:
-    """The L2 norm of each layer's change in one inner step."""
-    names = list(norms)
-    figure = go.Figure(go.Bar(x=[_layer_label(n) for n in names], y=[norms[n] for n in names],
-                              marker={"color": PALETTE[2]}, hovertemplate="%{x}: %{y:.4f}<extra></extra>"))  # fmt: skip
-    figure.update_layout(title=title, yaxis={"title": "‖Δθ‖ of the layer"}, **LAYOUT)
+def update_sizes(relative_norms: dict[str, float], title: str) -> go.Figure:
+    """Each layer's change in one inner step relative to its size, ‖Δθ_layer‖ / ‖θ_layer‖.
+
+    Relative sizes answer which layers adapt (Raghu et al., 2020); a layer that starts at zero
+    (a fresh head) has no relative size (NaN) and is marked instead of drawn.
+    """
+    names = list(relative_norms)
+    values = [relative_norms[n] for n in names]
+    finite = [None if np.isnan(v) else v for v in values]
+    figure = go.Figure(go.Bar(
+        x=[_layer_label(n) for n in names], y=finite, marker={"color": PALETTE[2]},
+        text=["starts at 0" if v is None else "" for v in finite], textposition="outside",
+        hovertemplate="%{x}: %{y:.3%} of its size<extra></extra>",
+    ))  # fmt: skip
+    figure.update_layout(title=title, yaxis={"title": "‖Δθ_layer‖ / ‖θ_layer‖", "tickformat": ".1%"}, **LAYOUT)
     return figure
 
 

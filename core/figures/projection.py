@@ -1,4 +1,4 @@
-"""2-D maps of embeddings: PCA for a handful of points, t-SNE when there are enough."""
+"""2-D maps of embeddings: PCA, where the classifier's geometry survives, or t-SNE's neighbourhoods."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 TSNE_MIN_POINTS = 30
+TSNE_NOTE = "a neighbourhood view"
 
 
 def project_2d(
-    points: np.ndarray, method: str = "auto", perplexity: float = 10.0, seed: int = 0
+    points: np.ndarray, method: str = "pca", perplexity: float = 10.0, seed: int = 0
 ) -> tuple[np.ndarray, str]:
     """Project [N, D] points to [N, 2]; returns the coordinates and a label naming the method.
 
-    ``method`` is "pca", "tsne" or "auto" (t-SNE from ``TSNE_MIN_POINTS`` points on).
-    t-SNE's perplexity is clipped below the number of points, as it must be.
+    ``method`` is "pca" (the default), "tsne" or "auto" (t-SNE from ``TSNE_MIN_POINTS`` points on).
+    PCA is affine, so a class mean maps to the mean of its projected points; t-SNE keeps
+    only who neighbours whom, and its label says so. t-SNE's perplexity is clipped below
+    the number of points, as it must be.
     """
     points = np.asarray(points, dtype=np.float64)
     if len(points) < 3:
@@ -29,5 +32,27 @@ def project_2d(
     if method == "tsne":
         perplexity = float(min(perplexity, (len(points) - 1) / 3))
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
-        return tsne.fit_transform(points), f"t-SNE (perplexity {perplexity:g})"
+        return tsne.fit_transform(points), f"t-SNE (perplexity {perplexity:g}), {TSNE_NOTE}"
     raise ValueError(f"method must be auto, pca or tsne, got {method!r}")
+
+
+def nearest_in_plane(coords: np.ndarray, prototype_coords: np.ndarray) -> np.ndarray:
+    """[N, 2] points and [C, 2] projected prototypes -> [N] index of the nearest prototype in the plane."""
+    gaps = np.asarray(coords)[:, None, :] - np.asarray(prototype_coords)[None, :, :]
+    return (gaps**2).sum(-1).argmin(1)
+
+
+def decision_grid(
+    coords: np.ndarray, prototype_coords: np.ndarray, resolution: int = 80, margin: float = 0.08
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nearest-projected-prototype regions over the box around ``coords``.
+
+    Returns xs [resolution], ys [resolution] and the class index [resolution, resolution]
+    (rows follow ys), ready for a heat map drawn under the points.
+    """
+    low, high = np.min(coords, 0), np.max(coords, 0)
+    pad = margin * np.maximum(high - low, 1e-9)
+    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], resolution)
+    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
+    grid = np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+    return xs, ys, nearest_in_plane(grid, prototype_coords).reshape(resolution, resolution)

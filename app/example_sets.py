@@ -1,0 +1,31 @@
+"""Example class sets the Your images page loads with one click (made by ``scripts/make_example_sets.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app.your_images import NOTES_KEY, SET_KEY
+from core.user import load_class_set
+from core.user.wording import counted
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
+SYMBOLS = EXAMPLES / "symbols.zip"
+
+
+def _load(path: Path) -> None:
+    loaded = load_class_set(path.read_bytes())
+    st.session_state[SET_KEY] = loaded
+    st.session_state.setdefault(NOTES_KEY, []).append(("success", (
+        f"Loaded the example: {counted(len(loaded.classes), 'class', 'classes')} of symbols drawn with a "
+        f"generated wobbly pen on paper ({', '.join(c.name for c in loaded.classes)}) and "
+        f"{counted(len(loaded.queries), 'query', 'queries')}, each named after what it shows."
+    )))  # fmt: skip
+
+
+def example_button() -> None:
+    """A "Load an example" button that replaces the class set with the shipped symbols (no file: no button)."""
+    if SYMBOLS.exists():
+        st.button("Load an example", icon=":material/draw:", key="your_example", on_click=_load, args=(SYMBOLS,),
+                  help="Star, spiral and triangle, 3 drawings each, and 4 queries; replaces your classes")  # fmt: skip
