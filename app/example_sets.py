@@ -24,8 +24,21 @@ def _load(path: Path) -> None:
     )))  # fmt: skip
 
 
-def example_button() -> None:
-    """A "Load an example" button that replaces the class set with the shipped symbols (no file: no button)."""
+@st.cache_resource
+def _symbols_preview() -> tuple[list, list[str]]:
+    """One drawing of each example class and the class names (read once per server; never mutated)."""
+    classes = load_class_set(SYMBOLS.read_bytes()).classes
+    return [user_class.images[0].image for user_class in classes], [user_class.name for user_class in classes]
+
+
+def example_button(empty: bool) -> None:
+    """A "Load an example" button that replaces the class set with the shipped symbols (no file: no button).
+
+    While the visitor has no classes (``empty``), one drawing of each example class shows what it holds.
+    """
     if SYMBOLS.exists():
+        if empty:
+            images, names = _symbols_preview()
+            st.image(images, width=96, caption=names)
         st.button("Load an example", icon=":material/draw:", key="your_example", on_click=_load, args=(SYMBOLS,),
                   help="Star, spiral and triangle, 3 drawings each, and 4 queries; replaces your classes")  # fmt: skip

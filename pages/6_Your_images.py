@@ -25,9 +25,9 @@ if mode == "Draw live":
     draw_live(algorithm)
     st.stop()
 
-example_sets.example_button()
-your_images.show_notes()
 current = your_images.class_set()
+example_sets.example_button(empty=not current.classes)
+your_images.show_notes()
 st.subheader("Classes")
 for index, user_class in enumerate(current.classes):
     your_images.class_editor(index, user_class, current.classes)

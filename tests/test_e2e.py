@@ -262,3 +262,25 @@ def test_compare_streams_a_run_and_offers_the_csv(app_url, page):
         timeout=120_000,
     )
     save_screenshot(page, "compare.png")
+
+
+FIRST_LOAD = {  # page URL -> the README screenshot it makes with $MLP_SCREENSHOTS set
+    "": "home.png", "Episodes": "episodes.png", "Prototypical_Networks": "protonet.png", "MAML": "maml.png",
+    "MAML_regression": "maml_regression.png", "Relation_Networks": "relation.png",
+    "Your_images": "your_images_first.png", "Compare": "compare_first.png",
+    "You_vs_the_model": "you_vs_the_model_first.png",
+    "Which_algorithm": "which_algorithm.png",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", list(FIRST_LOAD))
+def test_every_page_but_the_learn_texts_shows_a_chart_or_an_image_before_any_click(app_url, page, path):
+    page.goto(f"{app_url}/{path}")
+    wait_idle(page)
+    assert not page.locator('[data-testid="stException"]').count()
+    main = '[data-testid="stMain"]'
+    charts = page.locator(f'{main} [data-testid="stPlotlyChart"], {main} [data-testid="stGraphVizChart"]').count()
+    images = loaded_images(page)
+    tables = page.locator(f'{main} [data-testid="stDataFrame"]').count()
+    assert charts + images + (path == "Which_algorithm") * tables > 0, f"/{path} shows no chart and no image"
+    save_screenshot(page, FIRST_LOAD[path])
