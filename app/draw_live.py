@@ -22,7 +22,8 @@ def _drawn(result) -> bytes | None:
     return result.image_bytes
 
 
-def draw_live(algorithm: FewShotAlgorithm) -> None:
+def draw_live(algorithm: FewShotAlgorithm | None) -> None:
+    """Canvases for the classes and the query; ``algorithm`` None (model unavailable): no prediction."""
     n_way = int(st.number_input("classes", 2, 10, 3, key="draw_n_way"))
     st.caption("Draw one example of each class, then draw on the query canvas: the prediction updates after every "
                "stroke. Use the canvas toolbar to undo or clear.")  # fmt: skip
@@ -44,6 +45,9 @@ def draw_live(algorithm: FewShotAlgorithm) -> None:
         return
     if query is None:
         right.info("Now draw a query on the left.")
+        return
+    if algorithm is None:
+        right.info("The chosen model is unavailable here; choose another model to classify the query.")
         return
     try:
         class_set = ClassSet(

@@ -13,12 +13,16 @@ from core.user import (
     UserClass,
     UserImageError,
     decode_image,
+    display_name,
     load_class_set,
     save_class_set,
 )
-from core.user.wording import class_label, counted
+from core.user.wording import class_label, counted, short_name
 
 SET_KEY, NOTES_KEY, NONCE_KEY = "your_set", "your_notes", "your_nonce"
+KEEP_BLANK = "use blank images anyway"
+CLASS_BLANK = f"It is left out of the class; tick “{KEEP_BLANK}” in the class to use it."
+QUERY_BLANK = "It is still classified, but its probabilities mean nothing; remove it or add the picture again."
 CANVAS = {"stroke_width": 14, "stroke_color": "#000000", "background_color": "#ffffff", "height": 220,
           "width": 220, "drawing_mode": "freedraw", "return_image_data": True}  # fmt: skip
 
@@ -48,8 +52,13 @@ def show_notes() -> None:
         getattr(st, kind)(text)
 
 
-def _add(target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int, where: str) -> None:
-    """Decode and append; each bad file gets its own message and nothing else is lost."""
+def _add(
+    target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int, where: str, blank_hint: str
+) -> None:
+    """Decode and append; each bad file gets its own message and nothing else is lost.
+
+    A blank picture (no ink once decoded) is kept, with a warning naming it and ``blank_hint``.
+    """
     added = 0
     for name, data in files:
         if len(target) >= capacity:
@@ -60,28 +69,36 @@ def _add(target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int
         except UserImageError as error:
             _note(str(error), "error")
             continue
-        target.append(NamedImage(name, decoded.image))
+        item = NamedImage(name, decoded.image)
+        target.append(item)
         added += 1
         if decoded.note:
             _note(decoded.note, "info")
+        if item.blank:
+            _note(f"{display_name(name)} looks empty after preprocessing: nothing to classify. {blank_hint}")
     if added:
         _note(f"Added {counted(added, 'image')} to {where}.", "success")
 
 
-def image_inputs(slot: str, target: list[NamedImage], capacity: int, where: str) -> None:
-    """Upload several files, take a photo or draw: whatever arrives is added to ``target``."""
+def image_inputs(
+    slot: str, target: list[NamedImage], capacity: int, where: str, blank_hint: str = CLASS_BLANK
+) -> None:
+    """Upload several files, take a photo or draw: whatever arrives is added to ``target``.
+
+    ``blank_hint`` says what happens to a blank picture here (``CLASS_BLANK``, ``QUERY_BLANK``).
+    """
     upload, camera, draw = st.tabs(["Upload", "Camera", "Draw"])
     nonce = _nonce(slot)
     files = upload.file_uploader(f"Images for {where}", accept_multiple_files=True, key=f"{slot}_upload_{nonce}",
                                  label_visibility="collapsed", max_upload_size=upload_mb())  # fmt: skip
     if files:
-        _add(target, [(f.name, f.getvalue()) for f in files], capacity, where)
+        _add(target, [(f.name, f.getvalue()) for f in files], capacity, where, blank_hint)
         _bump(slot)
         st.rerun()
     if camera.toggle("Use the camera", key=f"{slot}_camera_on_{nonce}"):
         photo = camera.camera_input(f"Photo for {where}", key=f"{slot}_camera_{nonce}")
         if photo is not None:
-            _add(target, [(f"photo-{len(target) + 1}.jpg", photo.getvalue())], capacity, where)
+            _add(target, [(f"photo-{len(target) + 1}.jpg", photo.getvalue())], capacity, where, blank_hint)
             _bump(slot)
             st.rerun()
     with draw:
@@ -90,7 +107,8 @@ def image_inputs(slot: str, target: list[NamedImage], capacity: int, where: str)
             if not drawing.json_data or not drawing.json_data.get("objects"):
                 _note(f"The canvas for {where} is empty: draw something first.")
             else:
-                _add(target, [(f"drawing-{len(target) + 1}.png", drawing.image_bytes)], capacity, where)
+                _add(target, [(f"drawing-{len(target) + 1}.png", drawing.image_bytes)], capacity, where,
+                     blank_hint)  # fmt: skip
             _bump(slot)
             st.rerun()
 
@@ -103,7 +121,9 @@ def thumbnails(images: list[NamedImage], slot: str) -> None:
     columns = st.columns(8)
     for index, item in enumerate(images):
         column = columns[index % 8]
-        column.image(item.image, caption=item.name[:18], width=72)
+        column.image(item.image, width=72)
+        column.caption(f"blank · {short_name(item.name, 10)}" if item.blank else short_name(item.name, 14),
+                       help=item.name)  # fmt: skip
         if column.button("", icon=":material/close:", key=f"{slot}_remove_{index}", help=f"remove {item.name}"):
             images.pop(index)
             st.rerun()
@@ -112,6 +132,9 @@ def thumbnails(images: list[NamedImage], slot: str) -> None:
 def class_editor(index: int, user_class: UserClass, classes: list[UserClass]) -> None:
     title = user_class.name or "(unnamed)"
     heading = f"{class_label(index, user_class.name)} · {counted(len(user_class.images), 'image')}"
+    blanks = sum(item.blank for item in user_class.images)
+    if blanks:
+        heading += f" ({blanks} blank, {'used anyway' if user_class.keep_blank else 'left out'})"
     with st.expander(heading, expanded=not user_class.images):
         name_col, remove_col = st.columns([4, 1], vertical_alignment="bottom")
         user_class.name = name_col.text_input("name", user_class.name, key=f"your_class_name_{index}_{id(user_class)}")
@@ -119,6 +142,11 @@ def class_editor(index: int, user_class: UserClass, classes: list[UserClass]) ->
             classes.pop(index)
             st.rerun()
         thumbnails(user_class.images, f"your_class_{index}")
+        if blanks:
+            user_class.keep_blank = st.checkbox(
+                KEEP_BLANK, user_class.keep_blank, key=f"your_keep_blank_{index}_{id(user_class)}",
+                help="Blank pictures show nothing to learn from; they are left out of the support set unless ticked.",
+            )  # fmt: skip
         image_inputs(
             f"your_class_{index}", user_class.images, DEFAULT_IMAGE_LIMITS.max_images_per_class, f"class “{title}”"
         )

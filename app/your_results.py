@@ -32,7 +32,8 @@ def imagenet_model() -> FewShotAlgorithm:
 def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewShotAlgorithm] | None:
     """Any shipped or session-trained model, or the ImageNet feature extractor for photos.
 
-    ``prefer`` names the shipped checkpoint chosen when the page first opens.
+    ``prefer`` names the shipped checkpoint chosen when the page first opens. None when the chosen
+    model cannot be had (a warning says why); the caller keeps its inputs and turns off predictions.
     """
     options: dict[str, tuple[str, object]] = {}
     for algorithm in ("protonet", "maml", "relationnet"):
@@ -42,27 +43,30 @@ def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewSh
             options[f"{DISPLAY_NAMES[algorithm]} · {name}"] = ("session", model)
     options[IMAGENET] = ("imagenet", None)
     names = list(options)
+    # the widget's value is dropped while its mode is hidden; the visitor's own pick is kept beside it
+    key, kept = f"{prefix}_model", st.session_state.get(f"{prefix}_model_kept")
     first = next((i for i, name in enumerate(names) if name.endswith(f"shipped {prefer}")), 0)
-    choice = st.selectbox("Model", names, index=first, key=f"{prefix}_model",
+    choice = st.selectbox("Model", names, index=names.index(kept) if kept in names else first, key=key,
+                          on_change=lambda: st.session_state.update({f"{prefix}_model_kept": st.session_state[key]}),
                           help="character models (glyphs, Omniglot) suit drawings and symbols; the ImageNet "
                           "features suit photos")  # fmt: skip
     kind, value = options[choice]
-    if kind == "imagenet":
-        from core.algorithms.imagenet_prototypes import imagenet_weights_path
-
-        if not imagenet_weights_path().is_file():
-            st.caption("The ImageNet weights (about 45 MB) are downloaded once, on first use, then cached.")
     if kind == "shipped":
         loaded = load_shipped(value)
         return (choice, loaded[0]) if loaded else None
     if kind == "session":
         return choice, value
-    from core.algorithms.imagenet_prototypes import BackboneUnavailable
+    from core.algorithms.imagenet_prototypes import BackboneUnavailable, imagenet_weights_path
 
+    if not imagenet_weights_path().is_file():
+        st.caption("The ImageNet weights (about 45 MB) are downloaded once, on first use, then cached.")
     try:
         return choice, imagenet_model()
     except BackboneUnavailable as error:
-        st.warning(f"{error}")
+        st.warning(
+            f"This model is not available here (offline: its weights cannot be downloaded). Your classes and "
+            f"queries are kept; choose another model to classify them. Details: {error}"
+        )
         return None
 
 
@@ -79,13 +83,13 @@ def show_model_view(result: UserResult) -> None:
         st.image(image_row(episode.query_x, scale))
 
 
+GALLERY_COLUMNS, THUMBNAIL_PX = 6, 96
+
+
 def show_predictions(result: UserResult, query_names: list[str]) -> None:
-    episode, names = result.episode, result.class_names
-    scale = display_scale(episode.query_x.shape[-1], target=72)
-    best = result.probabilities.max(1).values
-    captions = [f"{short_name(q)} → {names[int(p)]} ({v:.0%})" for q, p, v in zip(query_names, result.predictions, best,
-                                                                             strict=True)]  # fmt: skip
-    st.image(to_display(episode.query_x, scale), caption=captions)
+    """A gallery of the queries as the model saw them with their predicted class, then the table and CSV."""
+    _gallery(result, query_names)
+    names = result.class_names
     table = pd.DataFrame(result.probabilities.numpy(), columns=list(names), index=query_names)
     table.insert(0, "predicted", [names[int(p)] for p in result.predictions])
     st.dataframe(table, column_config={n: st.column_config.ProgressColumn(n, min_value=0, max_value=1, format="%.2f")
@@ -93,6 +97,23 @@ def show_predictions(result: UserResult, query_names: list[str]) -> None:
     st.download_button("Download the predictions (CSV)", predictions_csv(result, query_names),
                        file_name="predictions.csv", mime="text/csv", icon=":material/download:",
                        key="your_csv")  # fmt: skip
+
+
+def _gallery(result: UserResult, query_names: list[str]) -> None:
+    """Fixed-size thumbnails in rows of ``GALLERY_COLUMNS``; long names cut with an ellipsis, in full on hover."""
+    episode, names = result.episode, result.class_names
+    pictures = to_display(episode.query_x, display_scale(episode.query_x.shape[-1], target=THUMBNAIL_PX))
+    best = result.probabilities.max(1).values
+    blank = result.blank_queries or (False,) * len(query_names)
+    for start in range(0, len(query_names), GALLERY_COLUMNS):
+        columns = st.columns(GALLERY_COLUMNS)
+        for column, q in zip(columns, range(start, min(start + GALLERY_COLUMNS, len(query_names))), strict=False):
+            column.image(pictures[q], width=THUMBNAIL_PX)
+            predicted = names[int(result.predictions[q])]
+            column.caption(f"{short_name(query_names[q], 14)}  \n→ {short_name(predicted, 12)} ({best[q]:.0%})",
+                           help=f"{query_names[q]} → {predicted}")  # fmt: skip
+            if blank[q]:
+                column.caption(":orange[blank: these probabilities mean nothing]")
 
 
 def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: list[str]) -> None:

@@ -16,14 +16,14 @@ st.markdown(
     "drawn on the spot), add query images, and see how a few-shot model classifies them."
 )
 mode = st.segmented_control("Mode", ["Your classes", "Draw live"], default="Your classes", key="your_mode")
-# drawings by hand look like Omniglot's characters more than like the generated glyphs
-picked = your_results.pick_model("your", "protonet-omniglot" if mode == "Draw live" else "protonet-glyphs")
-if picked is None:
-    st.stop()
-label, algorithm = picked
+# drawings by hand look like Omniglot's characters more than like the generated glyphs; each mode has its own
+# picker (its own widget key), so opening Draw live gives the Omniglot model unless the visitor chose one there
 if mode == "Draw live":
-    draw_live(algorithm)
+    picked = your_results.pick_model("draw", "protonet-omniglot")
+    draw_live(picked[1] if picked else None)
     st.stop()
+# an unavailable model (ImageNet offline) turns off the predictions only: the classes and queries stay
+label, algorithm = your_results.pick_model("your", "protonet-glyphs") or (None, None)
 
 current = your_images.class_set()
 example_sets.example_button(empty=not current.classes)
@@ -34,7 +34,8 @@ for index, user_class in enumerate(current.classes):
 your_images.add_class_form(current.classes)
 st.subheader("Queries")
 your_images.thumbnails(current.queries, "your_queries")
-your_images.image_inputs("your_queries", current.queries, DEFAULT_IMAGE_LIMITS.max_query_images, "the queries")
+your_images.image_inputs("your_queries", current.queries, DEFAULT_IMAGE_LIMITS.max_query_images, "the queries",
+                         your_images.QUERY_BLANK)  # fmt: skip
 your_images.save_and_load(current)
 
 if not current.classes:
@@ -47,6 +48,9 @@ if problems:
     st.stop()
 if not current.queries:
     st.info("Add query images to classify them.")
+    st.stop()
+if algorithm is None:
+    st.info("No predictions while the chosen model is unavailable; choose another model above to classify.")
     st.stop()
 st.subheader(f"Predictions of {label}")
 try:

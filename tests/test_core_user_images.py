@@ -277,7 +277,8 @@ def test_prepare_for_model_for_an_rgb_model():
 
 def _named(name: str, shade: int, mode: str = "L") -> NamedImage:
     image = Image.new(mode, (12, 10), shade if mode == "L" else (shade, 255 - shade, 7))
-    image.putpixel((1, 2), 0 if mode == "L" else (0, 0, 0))
+    ink = 255 if shade < 128 else 0  # a dot that stands out, so the image is not blank
+    image.putpixel((1, 2), ink if mode == "L" else (ink, ink, ink))
     return NamedImage(name, image)
 
 
@@ -427,3 +428,47 @@ def test_prepare_for_model_treats_a_picture_the_same_whatever_its_form():
     assert torch.equal(from_canvas, prepare_for_model([flat], glyph, crop_to_ink=True))
     assert torch.equal(from_canvas, prepare_for_model(torch.from_numpy(np.array(flat))[None, None], glyph))
     assert not torch.equal(from_canvas, prepare_for_model([flat], glyph, crop_to_ink=False))
+
+
+def _blank_uploads() -> dict[str, bytes]:
+    """One file of each kind that decoded to a single colour and was once classified at 100%."""
+    cmyk = _bytes(Image.new("CMYK", (64, 48), (10, 200, 30, 0)), "JPEG", quality=90)
+    huge = _bytes(Image.new("RGB", (3000, 3000), (90, 140, 200)), "PNG")
+    palette = Image.new("P", (40, 40), 0)
+    palette.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    palette.paste(1, (10, 10, 30, 30))  # a red square, but every pixel of it is transparent too
+    see_through = _bytes(palette, "PNG", transparency=bytes([0, 0] + [255] * 254))
+    transparent = _bytes(_strokes("RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 0)), "PNG")
+    frames = [Image.new("RGB", (32, 32), (40, 160, 40)), _strokes("RGB", background=(255, 255, 255), ink=(0, 0, 0))]
+    gif = _bytes(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return {"cmyk.jpg": cmyk, "huge.png": huge, "palette.png": see_through, "clear.png": transparent, "anim.gif": gif}
+
+
+@pytest.mark.parametrize("name", ["cmyk.jpg", "huge.png", "palette.png", "clear.png", "anim.gif"])
+def test_uploads_of_a_single_colour_look_blank_after_decoding(name):
+    decoded = decode_image(name, _blank_uploads()[name]).image
+    assert looks_blank(decoded) and NamedImage(name, decoded).blank
+
+
+def test_a_drawing_and_a_low_contrast_scan_of_one_are_not_blank():
+    drawing = decode_image("drawing.png", _bytes(_strokes("RGBA", background=(0, 0, 0, 0), ink=(0, 0, 0, 255))))
+    assert not looks_blank(drawing.image)
+    pencil = decode_image("pencil.jpg", _bytes(_strokes("L", background=230, ink=150), "JPEG", quality=90))
+    assert not NamedImage("pencil.jpg", pencil.image).blank
+
+
+def test_blank_support_images_are_left_out_unless_the_class_keeps_them():
+    from core.algorithms.protonet import PrototypicalNetworks
+    from core.user.classify import class_set_episode, classify
+
+    blank, drawn = NamedImage("blank.png", Image.new("L", (40, 40), 255)), NamedImage("a.png", _strokes("L"))
+    other = NamedImage("b.png", _strokes("L", background=255, ink=0).rotate(90))
+    star = UserClass("star", [drawn, blank])
+    class_set = ClassSet([star, UserClass("bar", [other])], [blank, drawn])
+    model = PrototypicalNetworks(Preprocessing(image_size=28, channels=1, bright_on_dark=True))
+    assert class_set_episode(class_set, model).support_x.shape[0] == 2
+    star.keep_blank = True
+    assert class_set_episode(class_set, model).support_x.shape[0] == 3
+    assert classify(class_set, model).blank_queries == (True, False)
+    only_blank = ClassSet([UserClass("empty", [blank]), UserClass("bar", [other])], [drawn])
+    assert any("only blank images" in p and "empty" in p for p in check_class_set(only_blank))

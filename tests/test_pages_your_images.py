@@ -88,8 +88,9 @@ def test_every_bad_file_gets_its_message_and_the_good_ones_stay(glyph_pngs):
         assert name in errors, (name, errors)
     assert "first of its 2 frames" in " ".join(i.value for i in at.info)
     assert any("Added 2 images" in s.value for s in at.success)
-    assert "Class 1 (mixed) · 2 images" in [e.label for e in at.expander]
-    assert [w.value for w in at.warning] == ["Only one class (mixed); add at least one more to classify."]
+    assert "Class 1 (mixed) · 2 images (1 blank, left out)" in [e.label for e in at.expander]  # the red GIF frame
+    assert [w.value for w in at.warning][-1] == "Only one class (mixed); add at least one more to classify."
+    assert at.warning[0].value.startswith("moving.gif looks empty after preprocessing")
 
 
 def test_duplicate_names_are_reported_and_a_saved_set_loads_back(glyph_pngs):
@@ -185,3 +186,84 @@ def test_the_example_set_is_made_by_its_script():
     assert save_class_set(symbols(record["seed"])) == SYMBOLS.read_bytes()  # deterministic: remade, not hand-edited
     loaded = load_class_set(SYMBOLS.read_bytes())
     assert [c.name for c in loaded.classes] == record["classes"] and len(loaded.queries) == len(record["queries"])
+
+
+def test_a_blank_upload_is_named_in_a_warning_and_left_out_of_the_support_set(glyph_pngs):
+    from core.algorithms.protonet import PrototypicalNetworks
+    from core.preprocessing import Preprocessing
+    from core.user.classify import class_set_episode
+
+    at = open_page(PAGE)
+    at.button(key="your_example").click().run()
+    clear = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    uploader(at, "your_class_0").set_value([("blank_name.png", _png(clear), "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("blank_name.png looks empty after preprocessing: nothing to classify" in w.value for w in at.warning), [
+        w.value for w in at.warning
+    ]
+    current = at.session_state["your_set"]
+    star = current.classes[0]
+    assert "blank_name.png" in [item.name for item in star.images]  # kept, not lost
+    assert "blank_name.png" not in [item.name for item in star.support_images]
+    assert at.expander[0].label.endswith("4 images (1 blank, left out)"), at.expander[0].label
+    model = PrototypicalNetworks(Preprocessing())
+    assert class_set_episode(current, model).support_x.shape[0] == sum(len(c.images) for c in current.classes) - 1
+    at.checkbox(key=f"your_keep_blank_0_{id(star)}").check().run()  # the visitor insists
+    assert not at.exception and at.session_state["your_set"].classes[0].keep_blank
+
+
+def test_a_blank_query_is_classified_with_a_caption_saying_it_means_nothing():
+    at = open_page(PAGE)
+    at.button(key="your_example").click().run()
+    uploader(at, "your_queries").set_value([("white.jpg", _png(Image.new("L", (50, 50), 255)), "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("white.jpg looks empty" in w.value for w in at.warning)
+    assert "white.jpg" in list(at.dataframe[0].value.index)
+    assert sum("blank: these probabilities mean nothing" in c.value for c in at.caption) == 1
+
+
+def test_an_unavailable_model_keeps_the_classes_and_turns_off_only_the_predictions(monkeypatch):
+    at = open_page(PAGE)
+    import app.your_results
+    from core.algorithms.imagenet_prototypes import BackboneUnavailable
+
+    def offline():
+        raise BackboneUnavailable("The ImageNet weights for ResNet-18 could not be downloaded (no network).")
+
+    monkeypatch.setattr(app.your_results, "imagenet_model", offline)  # what this offline machine does, at once
+    at.button(key="your_example").click().run()
+    at.selectbox(key="your_model").set_value(app.your_results.IMAGENET).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("not available here" in w.value and "offline" in w.value for w in at.warning), [
+        w.value for w in at.warning
+    ]
+    assert [e.label for e in at.expander][:3] == [f"Class {k} ({n}) · 3 images" for k, n in
+                                                  ((1, "star"), (2, "spiral"), (3, "triangle"))]  # fmt: skip
+    assert any(s.value == "Queries" for s in at.subheader) and at.dataframe.len == 0
+    assert not any(h.value.startswith("Predictions of") for h in at.subheader)
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "assets" / "protonet-omniglot.json").exists(),
+                    reason="assets/protonet-omniglot is missing")  # fmt: skip
+def test_draw_live_opens_with_the_omniglot_model_unless_one_was_chosen_there():
+    at = open_page(PAGE)
+    assert at.selectbox(key="your_model").value.endswith("shipped protonet-glyphs")
+    at.segmented_control(key="your_mode").set_value("Draw live").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="draw_model").value.endswith("shipped protonet-omniglot")
+    at.selectbox(key="draw_model").set_value("Relation Networks · shipped relationnet-omniglot").run()
+    at.segmented_control(key="your_mode").set_value("Your classes").run()
+    at.segmented_control(key="your_mode").set_value("Draw live").run()
+    assert at.selectbox(key="draw_model").value == "Relation Networks · shipped relationnet-omniglot"
+
+
+def test_the_gallery_shows_fixed_size_thumbnails_with_short_captions_and_full_names_on_hover(glyph_pngs):
+    at = open_page(PAGE)
+    at.button(key="your_example").click().run()
+    long_name = "a-very-long-name-of-a-spiral-scan_4.jpg"
+    uploader(at, "your_queries").set_value([(long_name, glyph_pngs[0][0], "image/png")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    caption = next(c for c in at.caption if c.value.startswith("a-very-long-n…") and "→" in c.value)
+    assert caption.proto.help.startswith(long_name + " → ")
+    gallery = [c for c in at.caption if "→" in c.value]  # one captioned thumbnail per query, in a grid
+    assert len(gallery) == len(at.dataframe[0].value) and all(len(c.value.split("  \n")[0]) <= 14 for c in gallery)

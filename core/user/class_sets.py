@@ -8,10 +8,12 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from PIL import Image
 
 from core.user.decoding import ClassSetError, ImageLimits, UserImageError, decode_image, display_name
+from core.user.ink import looks_blank
 from core.user.wording import class_label, counted
 
 FORMAT_NAME = "meta-learning-playground/class-set"
@@ -28,11 +30,24 @@ class NamedImage:
     name: str
     image: Image.Image
 
+    @cached_property
+    def blank(self) -> bool:
+        """Whether the picture has (almost) no ink: nothing stands out from its border's colour (``looks_blank``)."""
+        return looks_blank(self.image)
+
 
 @dataclass
 class UserClass:
+    """A class's name and images; blank images are left out of the support set unless ``keep_blank``."""
+
     name: str
     images: list[NamedImage] = field(default_factory=list)
+    keep_blank: bool = False
+
+    @property
+    def support_images(self) -> list[NamedImage]:
+        """The images a model is given for this class: the blank ones only when the person asked for them."""
+        return list(self.images) if self.keep_blank else [item for item in self.images if not item.blank]
 
 
 @dataclass
@@ -83,6 +98,11 @@ def check_class_set(class_set: ClassSet, limits: ImageLimits = ImageLimits()) ->
         count = len(user_class.images)
         if count == 0:
             problems.append(f"{label} has no images; add at least one picture or remove the class.")
+        elif not user_class.support_images:
+            problems.append(
+                f"{label} has only blank images (nothing to classify); add a picture with something in it, "
+                "or tick “use blank images anyway” in the class."
+            )
         elif count > limits.max_images_per_class:
             problems.append(
                 f"{label} has {counted(count, 'image')}, over the limit of {limits.max_images_per_class} per class; "

@@ -24,6 +24,7 @@ class UserResult:
     probabilities: torch.Tensor  # [Q, n_way]
     episode: Episode  # support and queries as the model sees them; query_y = predictions
     trace: Any
+    blank_queries: tuple[bool, ...] = ()  # per query: no ink, so its probabilities mean nothing
 
     @property
     def predictions(self) -> torch.Tensor:
@@ -34,11 +35,12 @@ def class_set_episode(class_set: ClassSet, algorithm: FewShotAlgorithm) -> Episo
     """The class set as an episode in the model's input form (query labels all 0 until predicted).
 
     Images go through ``prepare_for_model``, as ``Learner.predict``'s do: character models get
-    every image cropped to its ink first (``crops_to_ink``).
+    every image cropped to its ink first (``crops_to_ink``). Blank support images are left out
+    unless their class keeps them (``UserClass.support_images``).
     """
     preprocessing = algorithm.preprocessing
-    support = [item.image for user_class in class_set.classes for item in user_class.images]
-    labels = [k for k, user_class in enumerate(class_set.classes) for _ in user_class.images]
+    support = [item.image for user_class in class_set.classes for item in user_class.support_images]
+    labels = [k for k, user_class in enumerate(class_set.classes) for _ in user_class.support_images]
     queries = [item.image for item in class_set.queries]
     support_x = prepare_for_model(support, preprocessing)
     query_x = prepare_for_model(queries, preprocessing)
@@ -65,7 +67,8 @@ def classify(class_set: ClassSet, algorithm: FewShotAlgorithm, maml_steps: int |
     labelled = Episode(episode.support_x, episode.support_y, episode.query_x, probabilities.argmax(1),
                        episode.class_names, episode.class_ids, 0, 0)  # fmt: skip
     trace = algorithm.explain(labelled, maml_steps) if isinstance(algorithm, MAML) else algorithm.explain(labelled)
-    return UserResult(episode.class_names, probabilities, labelled, trace)
+    blank = tuple(item.blank for item in class_set.queries)
+    return UserResult(episode.class_names, probabilities, labelled, trace, blank)
 
 
 def predictions_csv(result: UserResult, query_names: list[str]) -> str:
