@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app.checkpoint_upload import checkpoint_upload
 from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits, upload_mb
 from core.user import (
     ClassSet,
@@ -20,6 +21,7 @@ from core.user import (
 from core.user.wording import class_label, counted, short_name
 
 SET_KEY, NOTES_KEY, NONCE_KEY = "your_set", "your_notes", "your_nonce"
+SLOT_NOTES_KEY = "your_slot_notes"  # {input slot: [(kind, text)]}: drawn right under the input that caused them
 KEEP_BLANK = "use blank images anyway"
 CLASS_BLANK = f"It is left out of the class; tick “{KEEP_BLANK}” in the class to use it."
 QUERY_BLANK = "It is still classified, but its probabilities mean nothing; remove it or add the picture again."
@@ -42,18 +44,34 @@ def _bump(slot: str) -> None:
     nonces[slot] = nonces.get(slot, 0) + 1
 
 
-def _note(text: str, kind: str = "warning") -> None:
-    st.session_state.setdefault(NOTES_KEY, []).append((kind, text))
+def _note(text: str, kind: str = "warning", slot: str | None = None) -> None:
+    """A message for the next run: under the input ``slot`` that caused it, or at the top with no slot."""
+    if slot is None:
+        st.session_state.setdefault(NOTES_KEY, []).append((kind, text))
+    else:
+        st.session_state.setdefault(SLOT_NOTES_KEY, {}).setdefault(slot, []).append((kind, text))
 
 
-def show_notes() -> None:
-    """Messages from the last additions (shown once, after the rerun that added the images)."""
-    for kind, text in st.session_state.pop(NOTES_KEY, []):
+def has_notes(slot: str) -> bool:
+    return bool(st.session_state.get(SLOT_NOTES_KEY, {}).get(slot))
+
+
+def show_notes(slot: str | None = None) -> None:
+    """Messages from the last additions, shown once after the rerun that added the images.
+
+    With ``slot``, the messages of that input (drawn right under it, where the visitor is looking);
+    without, the page-wide ones (the example set's, drawn beside its button).
+    """
+    if slot is None:
+        notes = st.session_state.pop(NOTES_KEY, [])
+    else:
+        notes = st.session_state.get(SLOT_NOTES_KEY, {}).pop(slot, [])
+    for kind, text in notes:
         getattr(st, kind)(text)
 
 
 def _add(
-    target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int, where: str, blank_hint: str
+    target: list[NamedImage], files: list[tuple[str, bytes]], capacity: int, where: str, blank_hint: str, slot: str
 ) -> None:
     """Decode and append; each bad file gets its own message and nothing else is lost.
 
@@ -62,22 +80,23 @@ def _add(
     added = 0
     for name, data in files:
         if len(target) >= capacity:
-            _note(f"{where} is full ({counted(capacity, 'image')} at most); {name} and any later files were not added.")
+            _note(f"{where} is full ({counted(capacity, 'image')} at most); {name} and any later files were not "
+                  "added: remove some images (×) first.", slot=slot)
             break
         try:
             decoded = decode_image(name, data, image_limits())
         except UserImageError as error:
-            _note(str(error), "error")
+            _note(str(error), "error", slot)
             continue
         item = NamedImage(name, decoded.image)
         target.append(item)
         added += 1
         if decoded.note:
-            _note(decoded.note, "info")
+            _note(decoded.note, "info", slot)
         if item.blank:
-            _note(f"{display_name(name)} looks empty after preprocessing: nothing to classify. {blank_hint}")
+            _note(f"{display_name(name)} looks empty after preprocessing: nothing to classify. {blank_hint}", slot=slot)
     if added:
-        _note(f"Added {counted(added, 'image')} to {where}.", "success")
+        _note(f"Added {counted(added, 'image')} to {where}.", "success", slot)
 
 
 def image_inputs(
@@ -92,25 +111,27 @@ def image_inputs(
     files = upload.file_uploader(f"Images for {where}", accept_multiple_files=True, key=f"{slot}_upload_{nonce}",
                                  label_visibility="collapsed", max_upload_size=upload_mb())  # fmt: skip
     if files:
-        _add(target, [(f.name, f.getvalue()) for f in files], capacity, where, blank_hint)
+        _add(target, [(f.name, f.getvalue()) for f in files], capacity, where, blank_hint, slot)
         _bump(slot)
         st.rerun()
     if camera.toggle("Use the camera", key=f"{slot}_camera_on_{nonce}"):
         photo = camera.camera_input(f"Photo for {where}", key=f"{slot}_camera_{nonce}")
         if photo is not None:
-            _add(target, [(f"photo-{len(target) + 1}.jpg", photo.getvalue())], capacity, where, blank_hint)
+            _add(target, [(f"photo-{len(target) + 1}.jpg", photo.getvalue())], capacity, where, blank_hint,
+                 slot)  # fmt: skip
             _bump(slot)
             st.rerun()
     with draw:
         drawing = st_canvas(key=f"{slot}_canvas_{nonce}", **CANVAS)
         if st.button("Add this drawing", key=f"{slot}_add_drawing_{nonce}", icon=":material/add:"):
             if not drawing.json_data or not drawing.json_data.get("objects"):
-                _note(f"The canvas for {where} is empty: draw something first.")
+                _note(f"The canvas for {where} is empty: draw something first.", slot=slot)
             else:
                 _add(target, [(f"drawing-{len(target) + 1}.png", drawing.image_bytes)], capacity, where,
-                     blank_hint)  # fmt: skip
+                     blank_hint, slot)  # fmt: skip
             _bump(slot)
             st.rerun()
+    show_notes(slot)
 
 
 def thumbnails(images: list[NamedImage], slot: str) -> None:
@@ -135,7 +156,8 @@ def class_editor(index: int, user_class: UserClass, classes: list[UserClass]) ->
     blanks = sum(item.blank for item in user_class.images)
     if blanks:
         heading += f" ({blanks} blank, {'used anyway' if user_class.keep_blank else 'left out'})"
-    with st.expander(heading, expanded=not user_class.images):
+    # open while its uploader has messages: they are drawn under it, inside the expander
+    with st.expander(heading, expanded=not user_class.images or has_notes(f"your_class_{index}")):
         name_col, remove_col = st.columns([4, 1], vertical_alignment="bottom")
         user_class.name = name_col.text_input("name", user_class.name, key=f"your_class_name_{index}_{id(user_class)}")
         if remove_col.button("Remove class", key=f"your_remove_class_{index}", icon=":material/delete:"):
@@ -158,10 +180,12 @@ def add_class_form(classes: list[UserClass]) -> None:
         name = name_col.text_input("New class name", placeholder="e.g. cat, lesion type A, my signature")
         if button_col.form_submit_button("Add class", icon=":material/add:"):
             if len(classes) >= DEFAULT_IMAGE_LIMITS.max_classes:
-                _note(f"At most {DEFAULT_IMAGE_LIMITS.max_classes} classes; remove one to add another.")
+                _note(f"At most {DEFAULT_IMAGE_LIMITS.max_classes} classes; remove one to add another.",
+                      slot="classes")  # fmt: skip
             else:
                 classes.append(UserClass(name.strip()))
             st.rerun()
+    show_notes("classes")
 
 
 def save_and_load(current: ClassSet) -> None:
@@ -176,12 +200,24 @@ def save_and_load(current: ClassSet) -> None:
         try:
             loaded = load_class_set(upload.getvalue(), image_limits())
         except ClassSetError as error:
-            _note(f"{upload.name}: {error}", "error")
+            _note(f"{upload.name}: {error}", "error", "load")
         else:
             st.session_state[SET_KEY] = loaded
             for note in loaded.notes:
-                _note(note)
+                _note(note, slot="load")
             _note(f"Loaded {counted(len(loaded.classes), 'class', 'classes')} and "
-                  f"{counted(len(loaded.queries), 'query', 'queries')} from {upload.name}.", "success")  # fmt: skip
+                  f"{counted(len(loaded.queries), 'query', 'queries')} from {upload.name}.", "success",
+                  "load")  # fmt: skip
         _bump("load")
         st.rerun()
+    with right:
+        show_notes("load")
+
+
+def checkpoint_expander(prefix: str) -> None:
+    """The “Upload a checkpoint” expander above the model picker ``prefix`` (``your_results.pick_model``).
+
+    A model uploaded here joins this session's models, which the picker lists.
+    """
+    with st.expander("Upload a checkpoint"):
+        checkpoint_upload(prefix)

@@ -98,7 +98,8 @@ def main() -> None:
         rows += run_block(omniglot, "glyphs", SETTINGS[:2], args.episodes)
     else:
         print("Omniglot not found (set OMNIGLOT_ROOT): glyphs only")
-    result = {"episodes": args.episodes, "threads": torch.get_num_threads(), "rows": rows}
+    result = {"date": time.strftime("%Y-%m-%d"), "episodes": args.episodes, "threads": torch.get_num_threads(),
+              "rows": rows}  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "compare_shipped.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / "compare_shipped.md").write_text(table(rows) + "\n")

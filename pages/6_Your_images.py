@@ -22,6 +22,7 @@ if mode == "Draw live":
     picked = your_results.pick_model("draw", "protonet-omniglot")
     draw_live(picked[1] if picked else None)
     st.stop()
+your_images.checkpoint_expander("your")
 # an unavailable model (ImageNet offline) turns off the predictions only: the classes and queries stay
 label, algorithm = your_results.pick_model("your", "protonet-glyphs") or (None, None)
 

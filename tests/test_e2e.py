@@ -284,3 +284,99 @@ def test_every_page_but_the_learn_texts_shows_a_chart_or_an_image_before_any_cli
     tables = page.locator(f'{main} [data-testid="stDataFrame"]').count()
     assert charts + images + (path == "Which_algorithm") * tables > 0, f"/{path} shows no chart and no image"
     save_screenshot(page, FIRST_LOAD[path])
+
+
+YOUR_VIEWPORT = {"width": 1280, "height": 800}
+QUERY_DROPZONE = f'[class*="st-key-your_queries_upload_"] {DROPZONE}'
+
+
+def _your_images_with_the_example(app_url, page):
+    """The Your images page at 1280x800 with the example set loaded and classified."""
+    page.set_viewport_size(YOUR_VIEWPORT)
+    page.goto(f"{app_url}/Your_images")
+    wait_idle(page)
+    rerun(page, lambda: page.get_by_role("button", name="Load an example").click())
+    page.wait_for_selector("text=Predictions of")
+    wait_idle(page)
+    return page.locator('[data-testid="stMain"]')
+
+
+def chosen_model(main) -> str:
+    """What the page's model picker shows (its first select box)."""
+    return main.locator('[data-testid="stSelectbox"]').first.locator('input[role="combobox"]').input_value()
+
+
+def _upload_query(page, main, path) -> None:
+    """Scroll the query uploader into view as a visitor would, then drop ``path`` on it."""
+    main.locator('[class*="st-key-your_queries_upload_"]').scroll_into_view_if_needed()
+    rerun(page, lambda: main.locator(QUERY_DROPZONE).set_input_files(str(path)))
+
+
+def test_a_bad_query_file_is_reported_beside_the_query_uploader_in_view(app_url, page, tmp_path):
+    main = _your_images_with_the_example(app_url, page)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    _upload_query(page, main, broken)
+    message = main.locator('[data-testid="stAlert"]', has_text="broken.png")
+    assert message.count() == 1, main.inner_text()
+    box = message.bounding_box()  # after the rerun, without scrolling: where the visitor is looking
+    assert 0 <= box["y"] < YOUR_VIEWPORT["height"], box
+    uploader = main.locator('[class*="st-key-your_queries_upload_"]').bounding_box()
+    assert box["y"] > uploader["y"], (box, uploader)  # under the uploader that caused it
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_a_blank_query_is_named_in_a_warning_and_its_gallery_caption_says_blank(app_url, page, tmp_path):
+    from PIL import Image
+
+    main = _your_images_with_the_example(app_url, page)
+    blank = tmp_path / "clear.png"  # short: the gallery cuts names over 14 characters
+    Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(blank)
+    _upload_query(page, main, blank)
+    warning = main.locator('[data-testid="stAlert"]', has_text="clear.png looks empty")
+    assert warning.count() == 1, main.inner_text()
+    page.wait_for_selector("text=Predictions of")
+    captions = main.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    at = next(i for i, text in enumerate(captions) if text.startswith("clear.png") and "→" in text)
+    assert "blank" in captions[at + 1], captions
+    assert not page.locator('[data-testid="stException"]').count()
+
+
+def test_the_page_predicts_the_example_queries_like_the_python_api(app_url, page):
+    from core import load_learner
+    from core.user import load_class_set
+
+    main = _your_images_with_the_example(app_url, page)
+    picked = chosen_model(main)
+    assert "shipped " in picked, picked
+    checkpoint = picked.rsplit("shipped ", 1)[1].split()[0]
+    captions = main.locator('[data-testid="stCaptionContainer"]').all_inner_texts()
+    shown = [text.split("→", 1)[1].strip().rsplit(" (", 1)[0] for text in captions if "→" in text]
+    example = load_class_set((ROOT / "assets/examples/symbols.zip").read_bytes())
+    support = [(item.image, c.name) for c in example.classes for item in c.images]
+    learner = load_learner(ROOT / "assets" / checkpoint)
+    expected = learner.predict([s[0] for s in support], [s[1] for s in support], [q.image for q in example.queries])
+    assert len(shown) == len(example.queries) == 4, shown
+    assert shown == expected.labels, (shown, expected.labels)
+
+
+def test_a_genuine_checkpoint_pair_loads_after_a_bad_file_and_no_temp_path_shows(app_url, page, tmp_path):
+    import shutil
+
+    page.set_viewport_size(YOUR_VIEWPORT)
+    page.goto(f"{app_url}/Your_images")
+    wait_idle(page)
+    main = page.locator('[data-testid="stMain"]')
+    main.get_by_text("Upload a checkpoint", exact=True).click()
+    files = main.locator('[class*="st-key-your_checkpoint_upload"] input[type="file"]')
+    evil = tmp_path / "evil.safetensors"
+    evil.write_bytes(b"\x00" * 64)
+    rerun(page, lambda: files.set_input_files(str(evil)))
+    assert main.locator('[data-testid="stAlert"]', has_text="This checkpoint was not loaded").count() == 1
+    for suffix in (".json", ".safetensors"):
+        shutil.copy(ROOT / "assets" / f"protonet-glyphs{suffix}", tmp_path / f"mine{suffix}")
+    rerun(page, lambda: files.set_input_files([str(tmp_path / "mine.json"), str(tmp_path / "mine.safetensors")]))
+    text = main.inner_text()
+    assert "Loaded uploaded: mine" in text, text
+    assert "upload.safetensors" not in text and "/tmp/" not in text, text
+    assert not page.locator('[data-testid="stException"]').count()
