@@ -75,16 +75,21 @@ def map_caption(method: str, coords: np.ndarray, trace: PrototypeTrace, n_shot: 
     )
 
 
-def show_distances_and_probabilities(trace: PrototypeTrace, distance: str) -> None:
-    rows = [f"q{i} (class {int(y)})" for i, y in enumerate(trace.query_y)]
-    columns = [f"class {k}" for k in range(len(trace.prototypes))]
+def show_distances_and_probabilities(
+    trace: PrototypeTrace, distance: str, rows: list[str] | None = None, columns: list[str] | None = None,
+    key: str = "protonet",
+) -> None:  # fmt: skip
+    """Query-to-prototype distances and class probabilities side by side; rows and columns labelled
+    by number unless the caller names them (Your images: file and class names)."""
+    rows = rows or [f"q{i} (class {int(y)})" for i, y in enumerate(trace.query_y)]
+    columns = columns or [f"class {k}" for k in range(len(trace.prototypes))]
     title = "Squared Euclidean distance to each prototype" if distance == "euclidean" else "Cosine distance"
     distances = matrix_heatmap(trace.distances.numpy(), rows, columns, title, "distance", reverse=True,
                                text_format=".1f" if distance == "euclidean" else ".2f")  # fmt: skip
     probabilities = matrix_heatmap(trace.probabilities.numpy(), rows, columns, "Probability of each class", "p")
     left, right = st.columns(2)
-    left.plotly_chart(distances, key="protonet_distances")
-    right.plotly_chart(probabilities, key="protonet_probabilities")
+    left.plotly_chart(distances, key=f"{key}_distances")
+    right.plotly_chart(probabilities, key=f"{key}_probabilities")
 
 
 def pick_query(trace: PrototypeTrace) -> int:

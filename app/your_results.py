@@ -6,13 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from app.models import load_shipped, session_models, shipped_checkpoints
-from app.protonet_view import show_embedding_map
+from app.protonet_view import show_distances_and_probabilities, show_embedding_map
 from core.algorithms import DISPLAY_NAMES, FewShotAlgorithm
 from core.algorithms.maml import AdaptationTrace
 from core.algorithms.protonet import PrototypeTrace
 from core.algorithms.relationnet import RelationTrace
 from core.episodes import Episode
-from core.figures.common import matrix_heatmap
 from core.figures.maml import inner_loop_curves
 from core.figures.montage import display_scale, image_row, to_display
 from core.figures.relation import relation_heatmap
@@ -122,7 +121,7 @@ def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: lis
     if isinstance(trace, PrototypeTrace):
         st.caption("Queries are coloured by their *predicted* class (their true class is not known).")
         show_embedding_map(trace, result.episode)
-        _show_distances(trace, getattr(algorithm, "distance", "euclidean"), rows, columns)
+        show_distances_and_probabilities(trace, getattr(algorithm, "distance", "euclidean"), rows, columns, key="your")
     elif isinstance(trace, RelationTrace):
         st.caption("Boxes mark each query's highest relation score (green: the class it is given).")
         _show_relation_heatmap(trace, result.episode, rows, columns)
@@ -133,16 +132,6 @@ def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: lis
             int((trace.predictions[k] != trace.predictions[k - 1]).sum()) for k in range(1, len(trace.predictions))
         ]
         st.caption(f"Queries whose prediction changed at each inner step: {changed}.")
-
-
-def _show_distances(trace: PrototypeTrace, distance: str, rows: list[str], columns: list[str]) -> None:
-    title = "Squared Euclidean distance to each prototype" if distance == "euclidean" else "Cosine distance"
-    distances = matrix_heatmap(trace.distances.numpy(), rows, columns, title, "distance", reverse=True,
-                               text_format=".1f" if distance == "euclidean" else ".2f")  # fmt: skip
-    probabilities = matrix_heatmap(trace.probabilities.numpy(), rows, columns, "Probability of each class", "p")
-    left, right = st.columns(2)
-    left.plotly_chart(distances, key="your_distances")
-    right.plotly_chart(probabilities, key="your_probabilities")
 
 
 def _show_relation_heatmap(trace: RelationTrace, episode: Episode, rows: list[str], columns: list[str]) -> None:
