@@ -58,7 +58,7 @@ class Preprocessing:
         return torch.stack([self._prepare_one(image) for image in images])
 
     def _prepare_one(self, image: Image.Image | torch.Tensor | np.ndarray) -> torch.Tensor:
-        pil = _to_pil(image)
+        pil = to_pil(image)
         array = to_chw(fit_square(to_mode(pil, self.channels), self.image_size))
         if self.bright_on_dark and _has_light_background(array):
             array = 255 - array
@@ -85,7 +85,7 @@ def fitted_preprocessing(images: torch.Tensor, bright_on_dark: bool) -> Preproce
     )  # fmt: skip
 
 
-def _to_pil(image: Image.Image | torch.Tensor | np.ndarray) -> Image.Image:
+def to_pil(image: Image.Image | torch.Tensor | np.ndarray) -> Image.Image:
     if isinstance(image, Image.Image):
         return image
     array = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)

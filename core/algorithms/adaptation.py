@@ -111,7 +111,7 @@ def task_batched_classifier(params: Params, images: torch.Tensor, second_order: 
         x = F.conv2d(x, weight.flatten(0, 1), params[f"{prefix}.0.bias"].flatten(), padding=1, groups=tasks)
         scale, shift = params[f"{prefix}.1.weight"].flatten(), params[f"{prefix}.1.bias"].flatten()
         if second_order:
-            x = _batch_norm(x, scale, shift)
+            x = batch_norm_from_moments(x, scale, shift)
         else:  # one fused kernel, and 2x faster to differentiate once
             x = F.batch_norm(x, None, None, scale, shift, training=True, eps=BATCH_NORM_EPS)
         x = F.relu(F.max_pool2d(x, 2))  # = pool(relu(x)), both monotone; ReLU on a quarter of the values
@@ -120,7 +120,7 @@ def task_batched_classifier(params: Params, images: torch.Tensor, second_order: 
     return torch.baddbmm(params["head.bias"].unsqueeze(1), features, params["head.weight"].transpose(1, 2))
 
 
-def _batch_norm(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+def batch_norm_from_moments(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """BatchNorm on the batch's statistics from elementary operations: its second derivative
     (MAML's meta-gradient) is exact and ran 3x faster than ``F.batch_norm``'s on a CPU."""
     centred = x - x.mean(dim=(0, 2, 3), keepdim=True)

@@ -13,10 +13,7 @@ import torch
 from torch.func import grad, vmap
 from torch.nn import functional as F
 
-from core.algorithms.adaptation import rate_for
-
-Params = dict[str, torch.Tensor]
-EPS = 1e-5  # nn.BatchNorm2d's default
+from core.algorithms.adaptation import Params, batch_norm_from_moments, rate_for
 
 
 def classifier_forward(params: Params, images: torch.Tensor, blocks: int = 4) -> torch.Tensor:
@@ -25,10 +22,7 @@ def classifier_forward(params: Params, images: torch.Tensor, blocks: int = 4) ->
     for block in range(blocks):
         prefix = f"features.blocks.{block}"
         x = F.conv2d(x, params[f"{prefix}.0.weight"], params[f"{prefix}.0.bias"], padding=1)
-        mean = x.mean(dim=(0, 2, 3), keepdim=True)
-        var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
-        scale, shift = params[f"{prefix}.1.weight"], params[f"{prefix}.1.bias"]
-        x = (x - mean) * torch.rsqrt(var + EPS) * scale[:, None, None] + shift[:, None, None]
+        x = batch_norm_from_moments(x, params[f"{prefix}.1.weight"], params[f"{prefix}.1.bias"])
         x = F.max_pool2d(F.relu(x), 2)
     return F.linear(x.flatten(1), params["head.weight"], params["head.bias"])
 

@@ -132,7 +132,7 @@ class TrainingRun(Iterator[Progress]):
         indices = self.distributed.episode_indices(self.step, self.config.meta_batch)
         episodes = [self.sampler.episode(index) for index in indices]
         loss, accuracy = self._meta_batch(episodes)
-        total_loss, total_accuracy = (float(value) for value in torch.stack([loss, accuracy]).tolist())  # one sync
+        total_loss, total_accuracy = torch.stack([loss, accuracy]).tolist()  # one sync
         if self.distributed.enabled:
             total_loss, total_accuracy = self._synchronise(total_loss, total_accuracy)
         if not math.isfinite(total_loss):  # nothing is stepped: the weights stay the last good ones

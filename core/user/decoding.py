@@ -92,7 +92,7 @@ def normalise_image(name: str, image: Image.Image | np.ndarray, limits: ImageLim
         image = Image.fromarray(image)
     _check_size(label, image.size, limits)
     try:
-        return _standardise(label, image, limits.max_side)
+        return standardise(label, image, limits.max_side)
     except (ValueError, OSError) as error:  # Pillow cannot convert some rare modes (LAB to RGB in old versions...)
         raise UserImageError(
             f"{label}: its colour format ({image.mode}) cannot be read; "
@@ -161,7 +161,7 @@ def _check_size(label: str, size: tuple[int, int], limits: ImageLimits) -> None:
         )
 
 
-def _standardise(label: str, image: Image.Image, max_side: int) -> DecodedImage:
+def standardise(label: str, image: Image.Image, max_side: int) -> DecodedImage:
     """Any mode -> "L" (no colour in the file) or "RGB", at most max_side, transparency flattened."""
     colour = has_colour(image)
     transparent = image.mode in _ALPHA_MODES or ("transparency" in image.info and image.mode in ("1", "L", "P", "RGB"))

@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.preprocessing import Preprocessing, _to_pil
-from core.user.decoding import INK_THRESHOLD, ImageLimits, _standardise
+from core.preprocessing import Preprocessing, to_pil
+from core.user.decoding import INK_THRESHOLD, ImageLimits, standardise
 
 ImageLike = Image.Image | torch.Tensor | np.ndarray
 
@@ -67,12 +67,12 @@ def prepare_for_model(
 
 
 def _picture(image: ImageLike, crop: bool) -> Image.Image:
-    pil = _standardise("image", _to_pil(image), ImageLimits().max_side).image
+    pil = standardise("image", to_pil(image), ImageLimits().max_side).image
     return ink_crop(pil) if crop else pil
 
 
 def _as_l_or_rgb(image: Image.Image) -> Image.Image:
-    return image if image.mode in ("L", "RGB") else _standardise("image", image, max(image.size)).image
+    return image if image.mode in ("L", "RGB") else standardise("image", image, max(image.size)).image
 
 
 def _ink(image: Image.Image) -> tuple[tuple[int, int, int, int] | None, int | tuple[int, ...]]:
