@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from st_browser import CHROMIUM
+from st_browser import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS, free_port, is_base_path_probe, start_app, stop_app
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -104,3 +104,44 @@ def colour_classes(root: Path, n_classes: int = 10, per_class: int = 8) -> Path:
         for i in range(per_class):
             Image.new("RGB", (30 + i, 30), colour).save(root / f"c{k}" / f"{i}.png")
     return root
+
+
+# The browser tests' fixtures: one app server and one Chromium per test module, a fresh tab per test
+# that fails it on any page error or console error.
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    process = start_app(ROOT, port)
+    yield f"http://127.0.0.1:{port}"
+    stop_app(process)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )  # fmt: skip
+        context.add_init_script(RUN_COUNTER_JS)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page()
+    page.set_default_timeout(120_000)  # a CI machine with two busy cores can take a minute for a model run
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_console(message) -> None:
+        if message.type == "error" and not is_base_path_probe(message.location.get("url", "")):
+            errors.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    yield page
+    page.close()
+    assert not errors, errors

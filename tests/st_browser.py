@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -20,6 +21,7 @@ IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-
 SETTLED = (
     '() => !document.querySelector(\'[data-testid="stSkeleton"],[data-testid="stAppSkeleton"],[data-stale="true"]\')'
 )
+IMAGES = '[data-testid="stImage"] img'
 RUN_COUNTER_JS = """(() => { window.__st = {runs: 0, done: 0};
   new MutationObserver(ms => { for (const m of ms) { const s = m.target.getAttribute('data-test-script-state');
     if (s === 'running') window.__st.runs++; else if (s === 'notRunning') window.__st.done++; }})
@@ -75,3 +77,27 @@ def rerun(page, action, timeout_ms: int = 120_000) -> None:
     action()
     page.wait_for_function(f"window.__st.done > {before}", timeout=timeout_ms)
     wait_idle(page, timeout_ms)
+
+
+def is_base_path_probe(url: str) -> bool:
+    """Opened at /Episodes, Streamlit's frontend first probes /Episodes/_stcore/...: a 404 by design."""
+    path = urlparse(url).path
+    return path.count("/") > 2 and path.rsplit("/", 2)[-2] == "_stcore"
+
+
+def save_screenshot(page, name: str) -> None:
+    """With $MLP_SCREENSHOTS set, the whole page as a PNG there (the README's pictures come from here)."""
+    folder = os.environ.get("MLP_SCREENSHOTS")
+    if not folder:
+        return
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.wait_for_timeout(500)  # charts re-layout to the new size
+    page.screenshot(path=str(Path(folder) / name))
+    page.set_viewport_size(size)
+
+
+def loaded_images(page) -> int:
+    page.wait_for_function(f"[...document.querySelectorAll('{IMAGES}')].every(i => i.complete)")
+    return page.evaluate(f"[...document.querySelectorAll('{IMAGES}')].filter(i => i.naturalWidth > 0).length")

@@ -90,8 +90,9 @@ def test_twenty_training_steps_give_the_same_weights_by_loop_one_pass_and_passes
         model = _maml(inner_lr=0.4, train_steps=2)
         model.inputs = lambda episode, model=model: _inputs(model, episode)  # float64 all through
         sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 2, seed=0)
-        config = TrainConfig(episodes=20, meta_batch=4, validate_every=0, task_batched=task_batched_run,
-                             task_batch_images=images)  # 15 images a task: 2 tasks a pass
+        config = TrainConfig(
+            episodes=20, meta_batch=4, validate_every=0, task_batched=task_batched_run, task_batch_images=images
+        )  # 15 images a task: 2 tasks a pass
         records = list(train(model, sampler, config))
         assert len(records) == 20
         weights.append([p.detach().clone() for p in model.parameters()])

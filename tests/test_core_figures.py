@@ -79,4 +79,3 @@ def test_embedding_map_draws_regions_under_the_points_only_when_asked():
     assert regions.type == "heatmap" and regions.name == "decision regions"
     z = np.asarray(regions.z)
     assert (z[:, np.asarray(regions.x) < 2] == 0).all() and (z[:, np.asarray(regions.x) > 2] == 1).all()
-

@@ -74,7 +74,6 @@ def test_update_sizes_keep_names_they_do_not_recognise():
     assert list(figure.data[0].x) == ["net.scale", "features.blocks.1"]
 
 
-
 def test_trace_reports_each_layers_change_relative_to_its_size():
     import torch
     from torch import nn
@@ -96,4 +95,3 @@ def test_trace_reports_each_layers_change_relative_to_its_size():
     assert relative["0"] == pytest.approx(first["0"] / size)
     assert np.isnan(relative["2"]) and first["2"] > 0  # the head moved, but from zero
     assert not np.isnan(trace.relative_update_norms[1]["2"])  # after one step it has a size
-

@@ -2,82 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from st_browser import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS, free_port, rerun, start_app, stop_app, wait_idle
+from st_browser import loaded_images, rerun, save_screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = '[data-testid="stImage"] img'
 DROPZONE = '[data-testid="stFileUploaderDropzoneInput"]'
 SIDEBAR_LINK = '[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]'
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    port = free_port()
-    process = start_app(ROOT, port)
-    yield f"http://127.0.0.1:{port}"
-    stop_app(process)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )  # fmt: skip
-        context.add_init_script(RUN_COUNTER_JS)
-        yield context
-        context.close()
-
-
-def is_base_path_probe(url: str) -> bool:
-    """Opened at /Episodes, Streamlit's frontend first probes /Episodes/_stcore/...: a 404 by design."""
-    path = urlparse(url).path
-    return path.count("/") > 2 and path.rsplit("/", 2)[-2] == "_stcore"
-
-
-@pytest.fixture
-def page(browser):
-    page = browser.new_page()
-    page.set_default_timeout(120_000)  # a CI machine with two busy cores can take a minute for a model run
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-
-    def on_console(message) -> None:
-        if message.type == "error" and not is_base_path_probe(message.location.get("url", "")):
-            errors.append(f"{message.text} ({message.location.get('url')})")
-
-    page.on("console", on_console)
-    yield page
-    page.close()
-    assert not errors, errors
-
-
-def save_screenshot(page, name: str) -> None:
-    """With $MLP_SCREENSHOTS set, the whole page as a PNG there (the README's pictures come from here)."""
-    folder = os.environ.get("MLP_SCREENSHOTS")
-    if not folder:
-        return
-    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-    size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
-    page.wait_for_timeout(500)  # charts re-layout to the new size
-    page.screenshot(path=str(Path(folder) / name))
-    page.set_viewport_size(size)
-
-
-def loaded_images(page) -> int:
-    page.wait_for_function(f"[...document.querySelectorAll('{IMAGES}')].every(i => i.complete)")
-    return page.evaluate(f"[...document.querySelectorAll('{IMAGES}')].filter(i => i.naturalWidth > 0).length")
 
 
 def class_names(page) -> list[str]:
