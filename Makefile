@@ -27,13 +27,14 @@ test: $(VENV)/.installed browser
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -m "not slow and not e2e"
 
-# Chromium for the browser tests: installed with apt-get where we are root on Debian,
-# otherwise those tests are skipped with a message saying so.
+# Chromium for the browser tests, and a CJK font so that Chinese pages and charts render (not as
+# boxes): installed with apt-get where we are root on Debian, otherwise those tests are skipped
+# with a message saying so.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not found: browser tests will be skipped (apt-get install chromium)"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "chromium or fonts-noto-cjk not found: browser tests may be skipped (apt-get install chromium fonts-noto-cjk)"; fi; }
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -8,22 +8,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.i18n import t
 from app.server_limits import server_limits
 from core.datasets import ALL_SPLITS, ClassDataset, DatasetSpec, find_omniglot_root, load_dataset
 from core.datasets import omniglot as omniglot_module
-from core.datasets.omniglot import DOWNLOAD_HELP, SPLIT_SCHEMES
+from core.datasets.omniglot import SPLIT_SCHEMES
 
-# Options are shown as their plain names: a URL-bound selectbox writes its label to the URL.
-SOURCE_HELP = (
-    "glyphs: generated handwritten-like characters, always available. "
-    "omniglot: 1623 real handwritten characters (Lake et al.). "
-    "folder: any folder with one sub-folder of images per class."
-)
-SCHEME_HELP = (
-    "lake: 30 background / 20 evaluation alphabets. "
-    "vinyals: train / val / test characters of Vinyals et al., rotations as extra classes. "
-    "seeded: 1200 / 423 characters shuffled with a seed, as in the MAML code."
-)
+# Options are shown as their plain names (in every language): a URL-bound selectbox writes its
+# label to the URL. Their help texts are the catalog's datasets.source_help and datasets.scheme_help.
 HELD_OUT = ("evaluation", "test")
 REPO = Path(__file__).resolve().parents[1]
 _DOWNLOAD_LOCK = threading.Lock()  # every browser session shares one server: one download at a time
@@ -41,21 +33,26 @@ def dataset_controls() -> DatasetSpec:
     omniglot_root = find_omniglot_root() or omniglot_download()
     folders_allowed = server_limits().folder_paths
     sources = ["glyphs"] + (["omniglot"] if omniglot_root else []) + (["folder"] if folders_allowed else [])
-    source = choice_slot.selectbox("Data set", sources, key="dataset", bind="query-params", help=SOURCE_HELP)
+    source = choice_slot.selectbox(t("datasets.data_set"), sources, key="dataset", bind="query-params",
+                                   help=t("datasets.source_help"))  # fmt: skip
     if not folders_allowed:
-        st.sidebar.caption("This public demo opens no folders on its server: use Your images to bring your own.")
+        st.sidebar.caption(t("datasets.no_folders_here"))
     if source == "omniglot":
         scheme = st.sidebar.selectbox(
-            "Class split", SPLIT_SCHEMES, key="split_scheme", bind="query-params", help=SCHEME_HELP
+            t("datasets.class_split"),
+            SPLIT_SCHEMES,
+            key="split_scheme",
+            bind="query-params",
+            help=t("datasets.scheme_help"),
         )
         return DatasetSpec("omniglot", str(omniglot_root), split_scheme=scheme)
     if source == "folder":
         path = st.sidebar.text_input(
-            "Folder path",
+            t("datasets.folder_path"),
             key="folder",
             bind="query-params",
-            placeholder="/data/mini-imagenet",
-            help="root/<class>/<image>, or root/train|val|test/<class>/<image>",
+            placeholder=t("datasets.folder_placeholder"),
+            help=t("datasets.folder_help"),
         )
         return DatasetSpec("folder", path.strip() or None)
     return DatasetSpec("glyphs")
@@ -72,43 +69,40 @@ def omniglot_download() -> Path | None:
     On failure (an offline server) the sidebar shows the manual steps instead of a traceback.
     """
     folder = omniglot_download_folder()
-    st.sidebar.caption(
-        f"Omniglot not found. The button fetches it (two zip files, about 9 MB) into `{folder}`, "
-        "or set OMNIGLOT_ROOT to a folder holding images_background/ and images_evaluation/."
-    )
-    if not st.sidebar.button("Download Omniglot", key="dataset_download_omniglot"):
+    st.sidebar.caption(t("datasets.omniglot_missing", folder=folder))
+    if not st.sidebar.button(t("datasets.download"), key="dataset_download_omniglot"):
         return None
-    with st.sidebar.status(f"Downloading Omniglot into {folder}…", expanded=True) as status:
-        status.write("1. Fetching images_background.zip and images_evaluation.zip with torchvision")
+    with st.sidebar.status(t("datasets.downloading", folder=folder), expanded=True) as status:
+        status.write(t("datasets.download_step_fetch"))
         try:
             with _DOWNLOAD_LOCK:
                 # Looked up at call time, so a test can replace the downloader.
                 found = omniglot_module.download_omniglot(folder)
         except (OSError, RuntimeError) as error:  # download_omniglot turns every failure into FileNotFoundError
-            status.update(label="Omniglot could not be downloaded", state="error")
+            status.update(label=t("datasets.download_failed_label"), state="error")
             reason = error.__cause__ or error
-            st.sidebar.error(f"The download failed ({type(reason).__name__}: {reason}). Is this server offline?")
-            st.sidebar.info("To add Omniglot by hand: " + DOWNLOAD_HELP)
+            st.sidebar.error(t("datasets.download_failed", kind=type(reason).__name__, reason=reason))
+            st.sidebar.info(t("datasets.download_by_hand"))
             return None
-        status.write(f"2. Unzipped into {found}")
-        status.update(label="Omniglot downloaded", state="complete", expanded=False)
-    st.sidebar.success("Omniglot is ready: choose it under Data set.")
+        status.write(t("datasets.download_step_unzipped", folder=found))
+        status.update(label=t("datasets.downloaded"), state="complete", expanded=False)
+    st.sidebar.success(t("datasets.ready"))
     return found
 
 
 def load_or_explain(spec: DatasetSpec) -> ClassDataset | None:
     """The data set, or None after showing in the page what was wrong and what to do."""
     if spec.source == "folder" and not server_limits().folder_paths:  # a defence behind the missing choice
-        st.error("This public demo opens no folders on its server: use Your images to upload your own classes.")
+        st.error(t("datasets.no_folders"))
         return None
     if spec.source == "folder" and not spec.root:
-        st.info("Type the path of a folder that holds one sub-folder of images per class.")
+        st.info(t("datasets.type_a_folder"))
         return None
     try:
-        with st.spinner("Loading the data set (the very first load decodes it once, up to ~20 s)…"):
+        with st.spinner(t("datasets.loading")):
             return cached_dataset(spec)
     except (OSError, ValueError) as error:
-        st.error(f"Could not load the data set: {error}")
+        st.error(t("datasets.could_not_load", reason=error))
         return None
 
 
@@ -120,4 +114,6 @@ def split_control(dataset: ClassDataset) -> str:
     default = next((s for s in HELD_OUT if s in options), options[0])
     if st.session_state.get("split", default) not in options:  # the data set changed under the widget
         del st.session_state["split"]
-    return st.sidebar.selectbox("Split", options, index=options.index(default), key="split", bind="query-params")
+    return st.sidebar.selectbox(
+        t("datasets.split"), options, index=options.index(default), key="split", bind="query-params"
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app.datasets import split_control
+from app.i18n import t
 from app.page import report_unused_link_values
 from core.datasets import ClassDataset, DatasetSpec
 from core.episodes import Episode, EpisodeSampler
@@ -30,14 +31,13 @@ def episode_controls(spec: DatasetSpec, dataset: ClassDataset, n_query_default: 
     """Split, n_way, n_shot, n_query, seed and episode number; all bound to the URL."""
     split = split_control(dataset)
     sidebar = st.sidebar
-    n_way = sidebar.number_input("n_way (classes)", min_value=2, value=5, key="n_way", bind="query-params")
-    n_shot = sidebar.number_input("n_shot (examples per class)", min_value=1, value=1, key="n_shot",
-                                  bind="query-params")  # fmt: skip
-    n_query = sidebar.number_input("n_query (queries per class)", min_value=1, value=n_query_default, key="n_query",
+    n_way = sidebar.number_input(t("controls.n_way"), min_value=2, value=5, key="n_way", bind="query-params")
+    n_shot = sidebar.number_input(t("controls.n_shot"), min_value=1, value=1, key="n_shot", bind="query-params")
+    n_query = sidebar.number_input(t("controls.n_query"), min_value=1, value=n_query_default, key="n_query",
                                    bind="query-params")  # fmt: skip
-    seed = sidebar.number_input("seed", min_value=0, value=0, key="seed", bind="query-params")
-    sidebar.button("New episode", on_click=_next_episode, type="primary", icon=":material/casino:")
-    index = sidebar.number_input("episode number", min_value=0, value=0, key="episode", bind="query-params")
+    seed = sidebar.number_input(t("controls.seed"), min_value=0, value=0, key="seed", bind="query-params")
+    sidebar.button(t("home.new_episode"), on_click=_next_episode, type="primary", icon=":material/casino:")
+    index = sidebar.number_input(t("controls.episode"), min_value=0, value=0, key="episode", bind="query-params")
     choice = EpisodeChoice(split, int(n_way), int(n_shot), int(n_query), int(seed), int(index))
     report_unused_link_values({"dataset": spec.source, **choice.__dict__, "episode": choice.index})
     return choice
@@ -48,10 +48,9 @@ def sample_or_explain(dataset: ClassDataset, choice: EpisodeChoice) -> Episode |
     try:
         sampler = EpisodeSampler(dataset, choice.split, choice.n_way, choice.n_shot, choice.n_query, seed=choice.seed)
     except ValueError as error:
-        st.error(f"{error}.")
+        st.error(t("controls.cannot_sample", reason=error))
         return None
-    st.caption(
-        f"Episode {choice.index} of seed {choice.seed} · split `{choice.split}` ({len(sampler.eligible)} classes "
-        f"to draw from) · {choice.n_way}-way {choice.n_shot}-shot, {choice.n_query} queries per class"
-    )
+    st.caption(t("controls.episode_caption", index=choice.index, seed=choice.seed, split=choice.split,
+                 eligible=len(sampler.eligible), n_way=choice.n_way, n_shot=choice.n_shot,
+                 n_query=choice.n_query))  # fmt: skip
     return sampler.episode(choice.index)

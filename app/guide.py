@@ -6,8 +6,18 @@ import json
 from functools import cache
 from pathlib import Path
 
+from app.i18n import t
+
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 COMMAND = "python -m benchmarks.compare_shipped"
+# The benchmark's method and kind names, as catalog keys (the algorithms' own names stay as they are).
+METHOD_KEYS = {
+    "nearest neighbour on pixels": "guide.method_pixels",
+    "pre-trained + fine-tuned": "guide.method_finetuned",
+    "trained from scratch on the support set": "guide.method_scratch",
+    "first-order MAML": "guide.method_first_order",
+}
+KIND_KEYS = {"baseline": "guide.kind_baseline", "meta-learned": "guide.kind_meta_learned"}
 
 
 @cache
@@ -23,17 +33,28 @@ def block(data: str, trained_on: str) -> list[dict]:
     return [r for r in compare_rows() if r["data"] == data and r["models_trained_on"] == trained_on]
 
 
+def method_name(method: str) -> str:
+    """A method's name in the visitor's language."""
+    return t(METHOD_KEYS[method]) if method in METHOD_KEYS else method
+
+
+def setting_name(n_way: int, n_shot: int) -> str:
+    return t("guide.setting", n_way=n_way, n_shot=n_shot)
+
+
 def pivot(rows: list[dict]) -> list[dict]:
     """One row per method: accuracy per setting, then ms per 5-way 1-shot episode and parameters."""
     table: dict[str, dict] = {}
     costs: dict[str, dict] = {}
+    method_column, kind_column = t("guide.column_method"), t("guide.column_kind")
     for row in rows:
-        entry = table.setdefault(row["method"], {"method": row["method"], "kind": row["kind"]})
-        setting = f"{row['n_way']}-way {row['n_shot']}-shot"
+        kind = t(KIND_KEYS[row["kind"]]) if row["kind"] in KIND_KEYS else row["kind"]
+        entry = table.setdefault(row["method"], {method_column: method_name(row["method"]), kind_column: kind})
+        setting = setting_name(row["n_way"], row["n_shot"])
         entry[setting] = f"{100 * row['accuracy']:.1f} ± {100 * row['ci95']:.1f}" if row["accuracy"] else "—"
         if (row["n_way"], row["n_shot"]) == (5, 1):
             ms = round(row["ms_per_episode"], 1) if row["ms_per_episode"] else None
-            costs[row["method"]] = {"ms / episode": ms, "parameters": row["parameters"]}
+            costs[row["method"]] = {t("guide.column_ms"): ms, t("guide.column_parameters"): row["parameters"]}
     return [{**entry, **costs.get(method, {})} for method, entry in table.items()]
 
 
@@ -47,4 +68,4 @@ def best(rows: list[dict], n_way: int, n_shot: int) -> dict | None:
 
 
 def percent(row: dict | None) -> str:
-    return f"{100 * row['accuracy']:.1f}%" if row and row["accuracy"] is not None else "not measured"
+    return f"{100 * row['accuracy']:.1f}%" if row and row["accuracy"] is not None else t("guide.not_measured")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
+from app.charts import show_chart
 from app.datasets import cached_dataset
+from app.i18n import t
 from app.models import load_shipped, shipped_checkpoints
 from app.page import carried_params
 from core.datasets import DatasetSpec, find_omniglot_root
@@ -19,11 +21,11 @@ from core.preprocessing import adapt_episode
 N_WAY, N_SHOT = 5, 1
 SPLIT = "evaluation"  # classes the shipped models never saw in training
 EPISODE_KEY = "home_episode"
-ALGORITHM_PAGES = [
-    ("pages/2_Prototypical_Networks.py", "Prototypical Networks", ":material/scatter_plot:"),
-    ("pages/3_MAML.py", "MAML", ":material/timeline:"),
-    ("pages/4_MAML_regression.py", "MAML regression", ":material/ssid_chart:"),
-    ("pages/5_Relation_Networks.py", "Relation Networks", ":material/grid_on:"),
+ALGORITHM_PAGES = [  # (page, its name in the catalog's nav table, icon)
+    ("pages/2_Prototypical_Networks.py", "protonet", ":material/scatter_plot:"),
+    ("pages/3_MAML.py", "maml", ":material/timeline:"),
+    ("pages/4_MAML_regression.py", "maml_regression", ":material/ssid_chart:"),
+    ("pages/5_Relation_Networks.py", "relationnet", ":material/grid_on:"),
 ]  # fmt: skip
 
 
@@ -54,7 +56,7 @@ def episode_index() -> int:
         raw = st.query_params.get("episode", "0")
         st.session_state[EPISODE_KEY] = int(raw) if raw.isdigit() else 0
         if not raw.isdigit():  # not report_unused_link_values: that would use up the link for the next page
-            st.warning(f"The link asked for episode={raw}, which is not a whole number; showing episode 0 instead.")
+            st.warning(t("home.bad_episode_link", raw=raw))
     index = st.session_state[EPISODE_KEY]
     st.query_params["episode"] = str(index)
     return index
@@ -80,10 +82,10 @@ def answer(source: str, index: int) -> HomeAnswer | None:
     path = shipped_checkpoints("protonet").get(f"protonet-{source}")
     loaded = load_shipped(path) if path else None
     if loaded is None:
-        st.info(f"No shipped Prototypical Network for {source} (python -m scripts.make_assets makes it).")
+        st.info(t("home.no_model", source=source))
         return None
     model = loaded[0]
-    with st.spinner("Loading the data set (the very first load decodes it once)…"):
+    with st.spinner(t("home.loading")):
         dataset = cached_dataset(dataset_spec(source))
     episode = EpisodeSampler(dataset, SPLIT, N_WAY, N_SHOT, n_query=1, seed=0).episode(index)
     query = index % N_WAY  # each new episode asks about another of its classes
@@ -101,32 +103,34 @@ def show_answer(result: HomeAnswer) -> None:
     episode = result.episode
     support, query, chart = st.columns([5, 1.4, 4], vertical_alignment="top")
     with support:
-        st.markdown(f"**Support set**: {episode.n_way} classes, one example each")
+        st.markdown(t("home.support", n_way=episode.n_way))
         scale = display_scale(episode.support_x.shape[-1], target=56)
-        st.image(to_display(episode.support_x, scale), caption=[f"class {k}" for k in range(episode.n_way)])
+        st.image(to_display(episode.support_x, scale), caption=[t("home.class", label=k) for k in range(episode.n_way)])
     with query:
-        st.markdown("**Query**: which class?")
+        st.markdown(t("home.query"))
         scale = display_scale(episode.query_x.shape[-1], target=96)
         st.image(to_display(episode.query_x[result.query : result.query + 1], scale)[0],
-                 caption=f"truly class {result.true_label}")  # fmt: skip
+                 caption=t("home.truly", label=result.true_label))  # fmt: skip
     with chart:
         names = short_names(episode)
-        title = "Prototypical Network's probabilities"
-        st.plotly_chart(probability_bars(result.probabilities, names, result.true_label, title), key="home_bars")
+        title = t("home.chart_title")
+        show_chart(probability_bars(result.probabilities, names, result.true_label, title), key="home_bars")
         confidence = f"{100 * result.probabilities[result.predicted]:.0f}%"
         if result.predicted == result.true_label:
-            st.success(f"Right: class {result.predicted}, with {confidence}.", icon=":material/check_circle:")
+            st.success(t("home.right", label=result.predicted, confidence=confidence), icon=":material/check_circle:")
         else:
-            st.error(f"Wrong: it said class {result.predicted} ({confidence}); the answer is class "
-                     f"{result.true_label}.", icon=":material/cancel:")  # fmt: skip
+            st.error(t("home.wrong", label=result.predicted, confidence=confidence, truth=result.true_label),
+                     icon=":material/cancel:")  # fmt: skip
 
 
 def new_episode_button() -> None:
-    st.button("New episode", on_click=_new_episode, type="primary", icon=":material/casino:", key="home_new_episode")
+    st.button(
+        t("home.new_episode"), on_click=_new_episode, type="primary", icon=":material/casino:", key="home_new_episode"
+    )
 
 
 def algorithm_links() -> None:
     """One link into each algorithm page, keeping the visitor's language."""
     carried = carried_params() or None
-    for column, (page, label, icon) in zip(st.columns(len(ALGORITHM_PAGES)), ALGORITHM_PAGES, strict=True):
-        column.page_link(page, label=label, icon=icon, query_params=carried)
+    for column, (page, name, icon) in zip(st.columns(len(ALGORITHM_PAGES)), ALGORITHM_PAGES, strict=True):
+        column.page_link(page, label=t(f"nav.{name}"), icon=icon, query_params=carried)

@@ -2,38 +2,43 @@
 
 import streamlit as st
 
-from app.server_limits import apply_torch_threads, read_limits
+from app.i18n import DEFAULT, LANGUAGES, NATIVE_NAMES, PARAM, current_language, t
+from app.server_limits import apply_torch_threads, limit_problem_text, read_limits
 
 APP_NAME = "Meta-Learning Playground"
 LINK_KEY = "_link_at_arrival"
+LANGUAGE_SWITCH_KEY = "language_switch"
 # Query parameters that follow the visitor from page to page (the others belong to one page).
-CARRIED_PARAMS = ("lang",)
+CARRIED_PARAMS = (PARAM,)
 
-# The sidebar's navigation: (section caption, [(page file, title, icon)]). Streamlit's automatic
-# navigation is off (.streamlit/config.toml), so these titles are the only ones a visitor sees.
+# The sidebar's navigation: (section, [(page file, name, icon)]). Titles are the catalog's
+# ``nav.<section>`` and ``nav.<name>``. Streamlit's automatic navigation is off
+# (.streamlit/config.toml), so these titles are the only ones a visitor sees.
 NAVIGATION = [
-    ("Start", [
-        ("streamlit_app.py", "Home", ":material/home:"),
-        ("pages/1_Episodes.py", "Episodes", ":material/grid_view:"),
+    ("start", [
+        ("streamlit_app.py", "home", ":material/home:"),
+        ("pages/1_Episodes.py", "episodes", ":material/grid_view:"),
     ]),
-    ("Algorithms", [
-        ("pages/2_Prototypical_Networks.py", "Prototypical Networks", ":material/scatter_plot:"),
-        ("pages/3_MAML.py", "MAML", ":material/timeline:"),
-        ("pages/4_MAML_regression.py", "MAML regression", ":material/ssid_chart:"),
-        ("pages/5_Relation_Networks.py", "Relation Networks", ":material/grid_on:"),
+    ("algorithms", [
+        ("pages/2_Prototypical_Networks.py", "protonet", ":material/scatter_plot:"),
+        ("pages/3_MAML.py", "maml", ":material/timeline:"),
+        ("pages/4_MAML_regression.py", "maml_regression", ":material/ssid_chart:"),
+        ("pages/13_MAML_in_2D.py", "maml_2d", ":material/explore:"),
+        ("pages/5_Relation_Networks.py", "relationnet", ":material/grid_on:"),
     ]),
-    ("Your data", [
-        ("pages/6_Your_images.py", "Your images", ":material/add_photo_alternate:"),
+    ("your_data", [
+        ("pages/6_Your_images.py", "your_images", ":material/add_photo_alternate:"),
     ]),
-    ("Compare and play", [
-        ("pages/7_Compare.py", "Compare", ":material/leaderboard:"),
-        ("pages/8_You_vs_the_model.py", "You vs the model", ":material/sports_esports:"),
-        ("pages/9_Which_algorithm.py", "Which algorithm?", ":material/alt_route:"),
+    ("compare_and_play", [
+        ("pages/7_Compare.py", "compare", ":material/leaderboard:"),
+        ("pages/8_You_vs_the_model.py", "game", ":material/sports_esports:"),
+        ("pages/9_Which_algorithm.py", "which_algorithm", ":material/alt_route:"),
     ]),
-    ("Learn", [
-        ("pages/10_Learn_meta-learning.py", "Meta-learning", ":material/school:"),
-        ("pages/11_Learn_algorithms.py", "Algorithms, step by step", ":material/functions:"),
-        ("pages/12_Learn_applications.py", "Applications", ":material/medical_services:"),
+    ("learn", [
+        ("pages/10_Learn_meta-learning.py", "learn_meta_learning", ":material/school:"),
+        ("pages/11_Learn_algorithms.py", "learn_algorithms", ":material/functions:"),
+        ("pages/12_Learn_applications.py", "learn_applications", ":material/medical_services:"),
+        ("pages/14_Glossary.py", "glossary", ":material/translate:"),
     ]),
 ]  # fmt: skip
 
@@ -41,19 +46,44 @@ NAVIGATION = [
 def page_setup(title: str) -> None:
     """Browser tab title, a local icon (no favicon fetched from a CDN), a wide layout.
 
-    Draws the sidebar's navigation (``navigation_sidebar``). Also keeps the query string the session
-    arrived with: widgets bound to the URL silently drop values they cannot take, and
-    ``report_unused_link_values`` says so; and applies the host's limits (``app.server_limits``),
-    saying which settings it could not use.
+    Draws the language switch and the sidebar's navigation (``navigation_sidebar``). Also keeps
+    the query string the session arrived with: widgets bound to the URL silently drop values they
+    cannot take, and ``report_unused_link_values`` says so; and applies the host's limits
+    (``app.server_limits``), saying which settings it could not use.
     """
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon="🧪", layout="wide")
+    app_name = t("app.name")
+    st.set_page_config(page_title=f"{title} · {app_name}", page_icon="🧪", layout="wide")
+    language_switch()
     navigation_sidebar()
     limits, problems = read_limits()
     apply_torch_threads(limits)
     for problem in problems:
-        st.sidebar.warning(f"Server setting ignored: {problem}.", icon=":material/settings:")
+        st.sidebar.warning(t("limits.ignored", problem=limit_problem_text(problem)), icon=":material/settings:")
     if LINK_KEY not in st.session_state:
         st.session_state[LINK_KEY] = dict(st.query_params)
+
+
+def _store_language() -> None:
+    st.query_params[PARAM] = st.session_state[LANGUAGE_SWITCH_KEY]
+
+
+def language_switch() -> None:
+    """English / 中文 at the top of the sidebar, written to the URL so that a shared link keeps it.
+
+    A first visit without ``?lang=`` follows the browser's language; a language other than the
+    default then goes into the URL too.
+    """
+    raw = st.query_params.get(PARAM)
+    language = current_language()
+    if raw is not None and raw not in LANGUAGES:
+        st.sidebar.warning(t("page.bad_lang", value=raw, language=NATIVE_NAMES[language]))
+    if raw != language and (raw is not None or language != DEFAULT):
+        st.query_params[PARAM] = language
+    st.session_state[LANGUAGE_SWITCH_KEY] = language
+    st.sidebar.segmented_control(
+        t("page.language"), LANGUAGES, format_func=NATIVE_NAMES.get, key=LANGUAGE_SWITCH_KEY,
+        on_change=_store_language, selection_mode="single", required=True,
+    )  # fmt: skip
 
 
 def carried_params() -> dict[str, str]:
@@ -64,10 +94,10 @@ def carried_params() -> dict[str, str]:
 def navigation_sidebar() -> None:
     """Every page under a section caption, as links that keep ``carried_params``."""
     carried = carried_params() or None
-    for caption, entries in NAVIGATION:
-        st.sidebar.caption(caption)
-        for page, title, icon in entries:
-            st.sidebar.page_link(page, label=title, icon=icon, query_params=carried)
+    for section, entries in NAVIGATION:
+        st.sidebar.caption(t(f"nav.{section}"))
+        for page, name, icon in entries:
+            st.sidebar.page_link(page, label=t(f"nav.{name}"), icon=icon, query_params=carried)
     st.sidebar.divider()
 
 
@@ -80,6 +110,4 @@ def report_unused_link_values(values: dict[str, object]) -> None:
     for key, value in values.items():
         raw = link.get(key)
         if raw is not None and raw != str(value):
-            st.warning(
-                f"The link asked for {key}={raw}, which is not a valid choice here; showing {key}={value} instead."
-            )
+            st.warning(t("page.unused_link_value", key=key, raw=raw, value=value))

@@ -11,9 +11,11 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import NamedTuple
 
 import torch
 
+from app.i18n import current_language, text
 from core.user import ImageLimits
 
 PUBLIC_DEMO = "PLAYGROUND_PUBLIC_DEMO"
@@ -55,14 +57,25 @@ PUBLIC_DEMO_LIMITS = {
 }
 
 
-def read_limits(environ: Mapping[str, str] | None = None) -> tuple[ServerLimits, list[str]]:
-    """The limits the environment sets, and a sentence for each value that could not be used."""
+class LimitProblem(NamedTuple):
+    """A setting that could not be used: the catalog key ``limits.<code>`` and its placeholders."""
+
+    code: str
+    params: dict[str, object]
+
+
+def limit_problem_text(problem: LimitProblem, language: str | None = None) -> str:
+    """The sentence for ``problem`` in ``language`` (default: the visitor's)."""
+    return text(language or current_language(), f"limits.{problem.code}", **problem.params)
+
+
+def read_limits(environ: Mapping[str, str] | None = None) -> tuple[ServerLimits, list[LimitProblem]]:
+    """The limits the environment sets, and a problem for each value that could not be used."""
     environ = os.environ if environ is None else environ
-    problems: list[str] = []
+    problems: list[LimitProblem] = []
     demo_word = environ.get(PUBLIC_DEMO, "").strip().lower()
     if demo_word not in TRUE_WORDS + FALSE_WORDS:
-        problems.append(f"{PUBLIC_DEMO}={demo_word!r} is not one of 1/0, true/false, yes/no, on/off; "
-                        "the public-demo mode is ON until it is fixed")  # fmt: skip
+        problems.append(LimitProblem("demo_switch_unreadable", {"variable": PUBLIC_DEMO, "value": repr(demo_word)}))
     limits = ServerLimits(public_demo=demo_word not in FALSE_WORDS)
     if limits.public_demo:
         limits = replace(limits, **PUBLIC_DEMO_LIMITS)
@@ -73,11 +86,13 @@ def read_limits(environ: Mapping[str, str] | None = None) -> tuple[ServerLimits,
         default = getattr(limits, item.name)
         minimum = 0 if item.name.endswith("seconds") else 1
         if not raw.isdigit() or int(raw) < minimum:
-            problems.append(f"{variable}={raw!r} is not a whole number of at least {minimum}; using {default}")
+            problems.append(LimitProblem("not_a_number", {"variable": variable, "value": repr(raw), "minimum": minimum,
+                                                          "default": default}))  # fmt: skip
             continue
         value = int(raw)
         if limits.public_demo and item.name in PUBLIC_DEMO_LIMITS and _looser(item.name, value, default):
-            problems.append(f"{variable}={value} is looser than the public demo allows; using {default}")
+            problems.append(LimitProblem("looser_than_demo", {"variable": variable, "value": value,
+                                                              "default": default}))  # fmt: skip
             continue
         limits = replace(limits, **{item.name: value})
     return limits, problems

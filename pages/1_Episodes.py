@@ -5,16 +5,12 @@ import streamlit as st
 from app.datasets import dataset_controls, load_or_explain
 from app.episode_controls import episode_controls, sample_or_explain
 from app.episode_view import show_query, show_statistics, show_support
+from app.i18n import t
 from app.page import page_setup
 
-page_setup("Episodes")
-st.title("Episodes")
-st.markdown(
-    "A few-shot task, an **episode**, gives a learner `n_way` classes it has never seen, "
-    "`n_shot` labelled examples of each (the **support set**), and asks it to classify "
-    "`n_query` new images of each class (the **query set**). Meta-learning trains on "
-    "thousands of such episodes. Every setting is in the URL: copy it to share this episode."
-)
+page_setup(t("nav.episodes"))
+st.title(t("episodes.title"))
+st.markdown(t("episodes.intro"))
 
 spec = dataset_controls()
 dataset = load_or_explain(spec)
@@ -27,5 +23,5 @@ if episode is None:
     st.stop()
 show_support(episode)
 show_query(episode)
-with st.expander("Data set statistics", expanded=False):
+with st.expander(t("episodes.statistics"), expanded=False):
     show_statistics(dataset)

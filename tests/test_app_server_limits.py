@@ -14,6 +14,7 @@ from app.server_limits import (
     ServerLimits,
     TrainingSlots,
     image_limits,
+    limit_problem_text,
     read_limits,
 )
 from core.checkpoints import CheckpointError
@@ -22,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ENTRY = str(ROOT / "streamlit_app.py")
 PROTONET = "pages/2_Prototypical_Networks.py"
 SINUSOID = "pages/4_MAML_regression.py"
+
+
+def english(problems) -> list[str]:
+    return [limit_problem_text(problem, "en") for problem in problems]
 
 
 def test_without_settings_the_defaults_hold():
@@ -36,7 +41,9 @@ def test_public_demo_is_stricter_and_refuses_looser_overrides():
     assert limits.public_demo and not limits.folder_paths
     assert limits.training_seconds == 60  # stricter than the demo's own: taken
     assert limits.training_episodes == PUBLIC_DEMO_LIMITS["training_episodes"]  # looser: refused, and said so
-    assert problems == ["PLAYGROUND_MAX_TRAINING_EPISODES=100000 is looser than the public demo allows; using 500"]
+    assert english(problems) == [
+        "PLAYGROUND_MAX_TRAINING_EPISODES=100000 is looser than the public demo allows; using 500"
+    ]
     no_limit, problems = read_limits({"PLAYGROUND_PUBLIC_DEMO": "1", "PLAYGROUND_MAX_TRAINING_SECONDS": "0"})
     assert no_limit.training_seconds == PUBLIC_DEMO_LIMITS["training_seconds"] and len(problems) == 1
 
@@ -46,7 +53,7 @@ def test_unreadable_values_are_reported_and_the_default_kept():
                                     "PLAYGROUND_MAX_TRAINING_SECONDS": "0"})  # fmt: skip
     assert limits.training_runs == 2 and limits.torch_threads == ServerLimits().torch_threads
     assert limits.training_seconds == 0  # 0 s means no limit, and is allowed
-    assert sorted(problems) == [
+    assert sorted(english(problems)) == [
         "PLAYGROUND_MAX_TRAINING_RUNS='two' is not a whole number of at least 1; using 2",
         f"PLAYGROUND_TORCH_THREADS='0' is not a whole number of at least 1; using {ServerLimits().torch_threads}",
     ]
@@ -54,7 +61,8 @@ def test_unreadable_values_are_reported_and_the_default_kept():
 
 def test_a_misspelt_public_demo_switch_errs_on_the_safe_side():
     limits, problems = read_limits({"PLAYGROUND_PUBLIC_DEMO": "ture"})
-    assert limits.public_demo and "the public-demo mode is ON" in problems[0]
+    assert limits.public_demo and "the public-demo mode is ON" in english(problems)[0]
+    assert "公开演示模式" in limit_problem_text(problems[0], "zh")
 
 
 def test_training_slots_admit_at_most_the_capacity():
