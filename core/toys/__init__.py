@@ -1,0 +1,1 @@
+"""Toy problems small enough to see whole: MAML with θ a point in the plane (``maml_plane``)."""
