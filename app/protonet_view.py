@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app.protonet_mistake import explain_mistake
 from core.algorithms.protonet import PrototypeTrace
 from core.episodes import Episode
 from core.figures.common import embedding_map, matrix_heatmap, probability_bars
@@ -28,12 +29,24 @@ MAP_OPTIONS = {"pca": "PCA: the classifier's geometry", "tsne": "t-SNE: a neighb
 
 
 def show_embedding_map(trace: PrototypeTrace, episode: Episode) -> None:
+    """The map with its own controls above it (Your images): PCA or t-SNE, thumbnails on or off."""
     n_points = len(trace.support_y) + len(trace.query_y) + len(trace.prototypes)
     left, middle, right = st.columns(3)
-    method = left.radio("2-D map", list(MAP_OPTIONS), format_func=MAP_OPTIONS.get, key="protonet_map",
-                        help="PCA keeps means and straight lines; t-SNE keeps only who neighbours whom")  # fmt: skip
+    method = map_method(left)
     perplexity = middle.slider("t-SNE perplexity", 2, 50, 10, key="protonet_perplexity", disabled=method != "tsne")
     thumbnails = right.toggle("show the images", value=n_points <= 150, key="protonet_thumbnails")
+    draw_embedding_map(trace, episode, method, perplexity, thumbnails)
+
+
+def map_method(where) -> str:
+    return where.radio("2-D map", list(MAP_OPTIONS), format_func=MAP_OPTIONS.get, key="protonet_map",
+                       help="PCA keeps means and straight lines; t-SNE keeps only who neighbours whom")  # fmt: skip
+
+
+def draw_embedding_map(
+    trace: PrototypeTrace, episode: Episode, method: str, perplexity: float, thumbnails: bool
+) -> None:
+    """Support images, queries and prototypes of ``trace`` (made from ``episode``) projected by ``method``."""
     points = torch.cat([trace.support_embeddings, trace.query_embeddings, trace.prototypes]).numpy()
     coords, label = cached_projection(points, method, float(perplexity))
     n_way = len(trace.prototypes)
@@ -46,7 +59,7 @@ def show_embedding_map(trace: PrototypeTrace, episode: Episode) -> None:
         shown = to_display(torch.cat([episode.support_x, episode.query_x]), scale)
         blank = np.zeros_like(shown[0])
         images = shown + [blank] * n_way
-    figure = embedding_map(coords, role, labels, predicted, list(_short(episode.class_names)), label, images,
+    figure = embedding_map(coords, role, labels, predicted, list(short_names(episode.class_names)), label, images,
                            regions=method == "pca")  # fmt: skip
     st.plotly_chart(figure, key="protonet_embedding_map")
     st.caption(map_caption(method, coords, trace, episode.n_shot))
@@ -92,31 +105,42 @@ def show_distances_and_probabilities(
     right.plotly_chart(probabilities, key=f"{key}_probabilities")
 
 
-def pick_query(trace: PrototypeTrace) -> int:
+def pick_query(trace: PrototypeTrace, episode: Episode) -> int:
+    """The query to inspect; it jumps to the first mistake whenever the episode or its mistakes change."""
     wrong = (trace.predictions != trace.query_y).nonzero().flatten().tolist()
-    options = list(range(len(trace.query_y)))
+    fingerprint = (episode.class_ids, episode.seed, episode.index, len(trace.query_y), tuple(wrong))
+    if st.session_state.get("protonet_query_for") != fingerprint:
+        st.session_state["protonet_query_for"] = fingerprint
+        st.session_state["protonet_query"] = wrong[0] if wrong else 0
     return st.selectbox(
-        "query to inspect", options, index=wrong[0] if wrong else 0, key="protonet_query",
+        "query to inspect", list(range(len(trace.query_y))), key="protonet_query",
         format_func=lambda i: f"q{i}: class {int(trace.query_y[i])}"
         + ("  ✕ misclassified" if trace.predictions[i] != trace.query_y[i] else ""),
     )  # fmt: skip
 
 
-def show_query(trace: PrototypeTrace, episode: Episode, query: int, distance: str) -> None:
+def show_query(
+    trace: PrototypeTrace, episode: Episode, query: int, distance: str, support_images: torch.Tensor | None = None
+) -> None:
+    """One query: its image, its probabilities, why it went wrong (``support_images``: the trace's support
+    images, for the side-by-side view of a mistake) and the worked formulas."""
     image_col, chart_col = st.columns([1, 3], vertical_alignment="center")
     scale = display_scale(episode.query_x.shape[-1], target=112)
     true = int(trace.query_y[query])
     image_col.image(to_display(episode.query_x[query : query + 1], scale)[0],
                     caption=f"q{query}, true class {true}: {episode.class_names[true]}")  # fmt: skip
-    chart_col.plotly_chart(probability_bars(trace.probabilities[query].numpy(), list(_short(episode.class_names)),
+    chart_col.plotly_chart(probability_bars(trace.probabilities[query].numpy(), list(short_names(episode.class_names)),
                                             true, f"q{query}: probabilities"), key="protonet_query_bars")  # fmt: skip
+    if support_images is not None and int(trace.predictions[query]) != true:
+        explain_mistake(trace, episode, query, distance, support_images)
     show_formulas(trace, episode, query, distance)
 
 
 def show_formulas(trace: PrototypeTrace, episode: Episode, query: int, distance: str) -> None:
     n_shot, dim = episode.n_shot, trace.prototypes.shape[1]
     st.markdown(
-        f"**Prototype** of class $k$: the mean of its {n_shot} embedded support image(s), in $\\mathbb{{R}}^{{{dim}}}$"
+        f"**Prototype** of class $k$: the mean of its embedded support images ({n_shot} per class as sampled), "
+        f"in $\\mathbb{{R}}^{{{dim}}}$"
     )
     st.latex(r"\mathbf{c}_k = \frac{1}{|S_k|} \sum_{(\mathbf{x}_i, y_i) \in S_k} f_\varphi(\mathbf{x}_i)")
     cosine = distance != "euclidean"
@@ -168,7 +192,7 @@ def learned_scale(trace: PrototypeTrace) -> float | None:
     return float(ratios.median())
 
 
-def _short(names: tuple[str, ...]) -> list[str]:
+def short_names(names: tuple[str, ...]) -> list[str]:
     return [name if len(name) <= 28 else "…" + name[-27:] for name in names]
 
 

@@ -1,18 +1,13 @@
-"""Prototypical Networks: prototypes, distances and probabilities on the current episode."""
+"""Prototypical Networks: prototypes you can push, distances and probabilities on the current episode."""
 
 import streamlit as st
 
 from app.algorithm_inputs import algorithm_inputs
 from app.code_view import show_code
 from app.page import page_setup
-from app.protonet_view import (
-    STEPS,
-    distance_option,
-    pick_query,
-    show_distances_and_probabilities,
-    show_embedding_map,
-    show_query,
-)
+from app.protonet_map import pushed_sections, show_last_map_while_training
+from app.protonet_shots import show_shots
+from app.protonet_view import STEPS, distance_option
 from core.algorithms import PrototypicalNetworks
 from core.algorithms.protonet import compute_prototypes, cosine_distance, squared_euclidean
 from core.preprocessing import adapt_episode
@@ -20,10 +15,13 @@ from core.preprocessing import adapt_episode
 page_setup("Prototypical Networks")
 st.title("Prototypical Networks")
 st.markdown(
-    "Snell et al. (2017): embed the images, average each class's support embeddings into a "
-    "**prototype**, and give each query to the nearest prototype. Below, on the current episode."
+    "Snell et al. (2017): embed the images, average each class's support embeddings into a **prototype**, and give "
+    "each query to the nearest prototype. Push the prototypes: tick support images out, add an outlier or a drawing. "
+    "The model and the episode are chosen below the charts and in the sidebar."
 )
-
+explained = st.empty()  # what the model computed comes first; the model and episode controls follow it
+with explained.container():
+    show_last_map_while_training()
 
 inputs = algorithm_inputs("protonet", "protonet",
                           lambda preprocessing, distance, **_: PrototypicalNetworks(preprocessing, distance=distance),
@@ -33,14 +31,9 @@ if inputs is None:
 
 model = inputs.model
 episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
-trace = model.algorithm.explain(episode)
-correct = int((trace.predictions == trace.query_y).sum())
-st.metric("Accuracy on this episode's queries", f"{100 * trace.accuracy:.1f}%",
-          help=f"{correct} of {len(trace.query_y)} queries; model: {model.label}")  # fmt: skip
-show_embedding_map(trace, episode)
-show_distances_and_probabilities(trace, model.algorithm.distance)
-query = pick_query(trace)
-show_query(trace, episode, query, model.algorithm.distance)
+with explained.container():
+    pushed_sections(inputs, episode, model.algorithm.explain(episode))
+    show_shots(inputs, episode)
 st.markdown(STEPS)
 measure = squared_euclidean if model.algorithm.distance == "euclidean" else cosine_distance
 show_code([compute_prototypes, measure, PrototypicalNetworks.distances, PrototypicalNetworks.logits], inputs)

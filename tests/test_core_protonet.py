@@ -84,3 +84,12 @@ def test_short_training_on_glyphs_clearly_beats_pixel_nearest_neighbour(small_gl
     learned = evaluate(model, test, 60)
     pixel = evaluate_predictor(pixel_nearest_neighbour_predict, test, 60)
     assert learned.mean > pixel.mean + 0.15, (learned, pixel)
+
+
+def test_embed_gives_the_embeddings_explain_reports(small_glyphs):
+    torch.manual_seed(0)
+    model = PrototypicalNetworks(Preprocessing(mean=(0.1,), std=(0.3,))).eval()
+    episode = EpisodeSampler(small_glyphs, "evaluation", 3, 2, 2, seed=0).episode(0)
+    trace = model.explain(episode)
+    torch.testing.assert_close(model.embed(episode.query_x), trace.query_embeddings, atol=1e-5, rtol=1e-4)
+    assert model.embed(episode.support_x).device.type == "cpu"

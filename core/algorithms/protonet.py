@@ -118,6 +118,11 @@ class PrototypicalNetworks(FewShotAlgorithm):
         distances = measure(query_embeddings, prototypes)
         return PrototypeDistances(distances, support_embeddings, query_embeddings, prototypes)
 
+    @torch.no_grad()
+    def embed(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images [N, C, H, W] in this model's form -> embeddings [N, D] on the CPU."""
+        return self.backbone(self.preprocessing.normalise(images.to(self.device))).cpu()
+
     def logits(self, distances: torch.Tensor) -> torch.Tensor:
         """Minus the distances (times the learned scale for cosine): the softmax's inputs."""
         return -distances * self.scale if self.scale is not None else -distances

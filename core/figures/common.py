@@ -8,6 +8,7 @@ import io
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+from plotly.colors import qualitative
 
 from core.figures.projection import decision_grid
 
@@ -17,6 +18,12 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 def class_colour(label: int) -> str:
     return PALETTE[label % len(PALETTE)]
+
+
+def class_colours(n_way: int) -> list[str]:
+    """One colour per class: the palette up to 10 classes, 26 distinct ones beyond (no repeats at 20-way)."""
+    palette = PALETTE if n_way <= len(PALETTE) else qualitative.Alphabet
+    return [palette[k % len(palette)] for k in range(n_way)]
 
 
 def data_url(image: np.ndarray) -> str:
@@ -51,8 +58,9 @@ def embedding_map(
     role = np.asarray(role)
     if regions:
         _add_regions(figure, coords, coords[role == "prototype"], labels[role == "prototype"])
+    colours = class_colours(len(class_names))
     for label, name in enumerate(class_names):
-        colour = class_colour(label)
+        colour = colours[label]
         for kind, symbol, size in (("support", "circle", 9), ("prototype", "star", 20)):
             mask = (role == kind) & (labels == label)
             if mask.any():
@@ -88,7 +96,8 @@ def _add_regions(figure: go.Figure, coords: np.ndarray, prototype_coords: np.nda
     """A faint heat map under the points: each cell coloured by its nearest projected prototype."""
     xs, ys, nearest = decision_grid(coords, prototype_coords)
     n = int(classes.max()) + 1
-    steps = [(edge, class_colour(k)) for k in range(n) for edge in (k / n, (k + 1) / n)]
+    colours = class_colours(n)
+    steps = [(edge, colours[k]) for k in range(n) for edge in (k / n, (k + 1) / n)]
     figure.add_trace(go.Heatmap(
         x=xs, y=ys, z=np.asarray(classes)[nearest], colorscale=steps, zmin=-0.5, zmax=n - 0.5, opacity=0.2,
         showscale=False, hoverinfo="skip", name="decision regions",
@@ -129,37 +138,50 @@ def matrix_heatmap(
     return figure
 
 
-def probability_bars(probabilities: np.ndarray, class_names: list[str], true_label: int, title: str) -> go.Figure:
+def probability_bars(
+    probabilities: np.ndarray, class_names: list[str], true_label: int, title: str, value_label: str = "probability"
+) -> go.Figure:
     """One query's class probabilities, the true class outlined."""
-    colours = [class_colour(i) for i in range(len(probabilities))]
+    colours = class_colours(len(probabilities))
     widths = [3 if i == true_label else 0 for i in range(len(probabilities))]
     figure = go.Figure(go.Bar(
         x=[f"{i}: {name}" for i, name in enumerate(class_names)], y=probabilities,
         marker={"color": colours, "line": {"width": widths, "color": "black"}},
         hovertemplate="%{x}: %{y:.3f}<extra></extra>",
     ))  # fmt: skip
-    figure.update_layout(title=title, yaxis={"range": [0, 1], "title": "probability"}, height=320,
+    figure.update_layout(title=title, yaxis={"range": [0, 1], "title": value_label}, height=320,
                          margin={"l": 10, "r": 10, "t": 50, "b": 10})  # fmt: skip
     return figure
 
 
-def training_curves(records: list[dict]) -> go.Figure:
-    """Loss and accuracy per step, with validation accuracy where measured."""
+TRAINING_CURVE_LABELS = {
+    "loss": "training loss", "accuracy": "training accuracy", "validation": "validation accuracy",
+    "x": "episode", "y": "loss", "y2": "accuracy",
+}  # fmt: skip
+
+
+def training_curves(records: list[dict], labels: dict[str, str] | None = None) -> go.Figure:
+    """Loss and accuracy per step, with validation accuracy where measured.
+
+    ``labels`` replaces any of ``TRAINING_CURVE_LABELS`` (trace names and axis titles), e.g. in another language.
+    """
+    words = TRAINING_CURVE_LABELS | (labels or {})
     steps = [r["step"] for r in records]
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=steps, y=[r["loss"] for r in records], name="training loss", yaxis="y"))
-    figure.add_trace(go.Scatter(x=steps, y=[r["accuracy"] for r in records], name="training accuracy",
+    figure.add_trace(go.Scatter(x=steps, y=[r["loss"] for r in records], name=words["loss"], yaxis="y"))
+    figure.add_trace(go.Scatter(x=steps, y=[r["accuracy"] for r in records], name=words["accuracy"],
                                 yaxis="y2", line={"dash": "dot"}))  # fmt: skip
     validated = [r for r in records if r.get("val_accuracy") is not None]
     if validated:
         figure.add_trace(go.Scatter(
-            x=[r["step"] for r in validated], y=[r["val_accuracy"] for r in validated], name="validation accuracy",
+            x=[r["step"] for r in validated], y=[r["val_accuracy"] for r in validated], name=words["validation"],
             yaxis="y2", mode="lines+markers",
             error_y={"type": "data", "array": [r["val_ci95"] for r in validated], "visible": True},
         ))  # fmt: skip
     figure.update_layout(
-        xaxis={"title": "episode"}, yaxis={"title": "loss"},
-        yaxis2={"title": "accuracy", "overlaying": "y", "side": "right", "range": [0, 1]},
+        xaxis={"title": words["x"]}, yaxis={"title": words["y"]},
+        yaxis2={"title": words["y2"], "overlaying": "y", "side": "right", "range": [0, 1],
+                "tickvals": [0, 0.25, 0.5, 0.75, 1], "tickformat": ".0%"},
         height=320, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.25},
     )  # fmt: skip
     return figure

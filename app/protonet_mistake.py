@@ -1,0 +1,59 @@
+"""Explain a mistake where it happens: the query beside the support images of its true and its predicted class."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from core.algorithms.protonet import PrototypeTrace
+from core.algorithms.prototype_push import MEASURES
+from core.episodes import Episode
+from core.figures.montage import display_scale, to_display
+
+TEXT = {
+    "open": "Why q{query} was given class {predicted}, not its class {true}",
+    "row": "**{role} class {k}** ({name}): distance from q{query} to the prototype **{distance:.2f}**",
+    "true": "True",
+    "predicted": "Predicted",
+    "each": "d = {distance:.2f}",
+    "none": "no support image in this class",
+    "note": "Under each support image, its own distance to q{query}. The prototype is the mean of a class's "
+    "support images, so the query goes to the class whose *mean* is nearest, not to its single nearest image.",
+}
+THUMBNAIL = 64
+
+
+def explain_mistake(
+    trace: PrototypeTrace, episode: Episode, query: int, distance: str, support_images: torch.Tensor
+) -> None:
+    """One click (an expander) shows query ``query`` beside the support images of both classes, with distances.
+
+    ``support_images`` [S, C, H, W] are the images behind ``trace.support_embeddings``, in the same order.
+    """
+    true, predicted = int(trace.query_y[query]), int(trace.predictions[query])
+    with st.expander(TEXT["open"].format(query=query, predicted=predicted, true=true), icon=":material/help:"):
+        each = MEASURES[distance](trace.query_embeddings[query : query + 1], trace.support_embeddings)[0]
+        left, right = st.columns([1, 5])
+        scale = display_scale(episode.query_x.shape[-1], target=THUMBNAIL)
+        left.image(to_display(episode.query_x[query : query + 1], scale)[0], caption=f"q{query}")
+        with right:
+            for role, k in ((TEXT["true"], true), (TEXT["predicted"], predicted)):
+                st.markdown(
+                    TEXT["row"].format(
+                        role=role,
+                        k=k,
+                        name=episode.class_names[k],
+                        query=query,
+                        distance=float(trace.distances[query, k]),
+                    )
+                )
+                rows = (trace.support_y == k).nonzero().flatten().tolist()
+                if not rows:
+                    st.caption(TEXT["none"])
+                    continue
+                st.image(
+                    to_display(support_images[rows], scale),
+                    width=THUMBNAIL,
+                    caption=[TEXT["each"].format(distance=float(each[i])) for i in rows],
+                )
+        st.caption(TEXT["note"].format(query=query))
