@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 import torch
 
+from app.charts import show_chart
+from app.model_picker import TRAIN
 from app.models import load_shipped, preferred_shipped, shipped_checkpoints
+from core.algorithms import PrototypicalNetworks
 from core.algorithms.relationnet import RelationTrace
 from core.episodes import Episode
 from core.figures.montage import display_scale, image_row, to_display
-from core.figures.relation import architecture_dot, relation_heatmap, score_bars
+from core.figures.relation import architecture_dot, natural_heatmap_height, relation_heatmap, score_bars
 from core.preprocessing import adapt_episode
+
+PREFIX = "relation"  # the model picker's widget keys start with it
 
 
 def loss_option() -> dict:
@@ -21,13 +25,60 @@ def loss_option() -> dict:
     return {"loss": loss}
 
 
-def show_heatmap(trace: RelationTrace, episode: Episode) -> None:
+# The heat map's height at most: at 1280 x 800 it then ends inside the first screen, under the title.
+FIRST_SCREEN_HEATMAP_PX = 520
+# Streamlit draws Graphviz text at 9.6 of the drawing's units, whatever the graph asks for: the drawing
+# (about 170 units wide) is scaled to this width so that its text is about 15 px.
+ARCHITECTURE_WIDTH_PX = 280
+THUMBNAILS_UP_TO_ROWS = 24  # more query rows than this: the images on the axes start off (a toggle)
+
+
+def layout():
+    """(figure area, controls area): the controls in a narrow column beside the heat map, except while
+    training here, which needs the page's width (and has no heat map to show yet)."""
+    if st.session_state.get(f"{PREFIX}_model_source") == TRAIN:
+        return st.container(), st.container()
+    return st.columns([3, 1], gap="medium")
+
+
+def thumbnail_toggle(n_query: int) -> bool:
+    return st.toggle("images on the axes", value=n_query <= THUMBNAILS_UP_TO_ROWS, key="relation_thumbnails",
+                     help="each query's image by its row, its class's support images above each column")  # fmt: skip
+
+
+@st.fragment
+def heatmap_section(trace: RelationTrace, episode: Episode) -> None:
+    """The heat map with its thumbnails toggle under it; a fragment: the toggle redraws only this."""
+    figure_slot = st.container()
+    show_images = thumbnail_toggle(len(trace.query_y))
+    with figure_slot:
+        show_heatmap(trace, episode, show_images)
+
+
+@st.fragment
+def query_section(trace: RelationTrace, episode: Episode, raw_episode: Episode,
+                  protonet: ShippedProtoNet | None) -> None:  # fmt: skip
+    """One query's scores beside ProtoNet's distances, then the formula with its numbers; a fragment:
+    choosing another query redraws only this."""
+    query = pick_query(trace)
+    show_query(trace, episode, raw_episode, protonet, query)
+    st.subheader("The score, with this episode's numbers")
+    show_formula(trace, query)
+
+
+def show_heatmap(trace: RelationTrace, episode: Episode, show_images: bool) -> None:
     scale = display_scale(episode.query_x.shape[-1], target=28)
-    queries = to_display(episode.query_x, scale)
+    queries = to_display(episode.query_x, scale) if show_images else []
     classes = [image_row(episode.support_x[episode.support_y == k], scale, gap=2, gap_value=128)
-               for k in range(episode.n_way)]  # fmt: skip
-    st.plotly_chart(relation_heatmap(trace.scores.numpy(), trace.query_y.numpy(), queries, classes),
-                    key="relation_heatmap")  # fmt: skip
+               for k in range(episode.n_way)] if show_images else []  # fmt: skip
+    n_query = len(trace.query_y)
+    wrong = int((trace.predictions != trace.query_y).sum())
+    figure = relation_heatmap(
+        trace.scores.numpy(), trace.query_y.numpy(), queries, classes, show_images=show_images,
+        title=f"Relation scores, query × class · boxed: prediction (red: wrong, {wrong} of {n_query})",
+        height=min(natural_heatmap_height(n_query), FIRST_SCREEN_HEATMAP_PX),
+    )  # fmt: skip
+    show_chart(figure, key="relation_heatmap")
 
 
 def pick_query(trace: RelationTrace) -> int:
@@ -39,40 +90,40 @@ def pick_query(trace: RelationTrace) -> int:
     )  # fmt: skip
 
 
-def show_query(trace: RelationTrace, episode: Episode, raw_episode: Episode, source: str, query: int) -> None:
+def show_query(trace: RelationTrace, episode: Episode, raw_episode: Episode, protonet: ShippedProtoNet | None,
+               query: int) -> None:  # fmt: skip
     true = int(trace.query_y[query])
     image_col, relation_col, protonet_col = st.columns([1, 2, 2], vertical_alignment="center")
     scale = display_scale(episode.query_x.shape[-1], target=112)
     image_col.image(to_display(episode.query_x[query : query + 1], scale)[0], caption=f"q{query}, class {true}")
-    relation_col.plotly_chart(score_bars(trace.scores[query].numpy(), true, f"q{query}: relation scores (learned)",
-                                         "relation score", [0, 1]), key="relation_bars")  # fmt: skip
-    distances = _protonet_distances(raw_episode, source)
-    if distances is None:
+    show_chart(score_bars(trace.scores[query].numpy(), true, f"q{query}: relation scores (learned)",
+                          "relation score", [0, 1]), relation_col, key="relation_bars")  # fmt: skip
+    if protonet is None:
         protonet_col.info("No shipped Prototypical Networks checkpoint to compare with.")
-    else:
-        label, values = distances
-        bars = score_bars(values[query], true, f"q{query}: {label}", "squared distance (lower = closer)")
-        protonet_col.plotly_chart(bars, key="relation_protonet_bars")
+        return
+    name, model = protonet
+    distances = model.explain(adapt_episode(raw_episode, model.preprocessing)).distances.numpy()
+    bars = score_bars(distances[query], true, f"q{query}: distances of {name}", "squared distance (lower = closer)")
+    show_chart(bars, protonet_col, key="relation_protonet_bars")
 
 
-def _protonet_distances(raw_episode: Episode, source: str) -> tuple[str, np.ndarray] | None:
-    """Prototypical Networks' squared distances on the same episode (the shipped model of the same data)."""
+ShippedProtoNet = tuple[str, PrototypicalNetworks]
+
+
+def shipped_protonet(source: str) -> ShippedProtoNet | None:
+    """The shipped Prototypical Networks model of the same data (its name and model), to compare with."""
     shipped = shipped_checkpoints("protonet")
     if not shipped:
         return None
     names = list(shipped)
     name = names[preferred_shipped(names, source, "protonet")]
     loaded = load_shipped(shipped[name])
-    if loaded is None:
-        return None
-    protonet = loaded[0]
-    trace = protonet.explain(adapt_episode(raw_episode, protonet.preprocessing))
-    return f"distances of {name}", trace.distances.numpy()
+    return (name, loaded[0]) if loaded is not None else None
 
 
 def show_architecture(trace: RelationTrace) -> None:
     n_query, n_way = trace.scores.shape
-    st.graphviz_chart(architecture_dot(trace.shapes, n_query, n_way))
+    st.graphviz_chart(architecture_dot(trace.shapes, n_query, n_way), width=ARCHITECTURE_WIDTH_PX)
     st.caption("Tensor shapes (channels × height × width) for this episode's input size; each arrow carries one "
                "image's or one pair's tensor.")  # fmt: skip
 

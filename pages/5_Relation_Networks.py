@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import relation_view
+from app import relation_probe, relation_view
 from app.algorithm_inputs import algorithm_inputs
 from app.code_view import show_code
 from app.page import page_setup
@@ -14,20 +14,29 @@ from core.preprocessing import adapt_episode
 page_setup("Relation Networks")
 st.title("Relation Networks")
 st.markdown(
-    "Sung et al. (2018): instead of a fixed distance, a small network **learns to compare**. It scores every "
-    "(class, query) pair from 0 to 1; the query goes to the class with the highest score."
+    "Sung et al. (2018): a small network **learns to compare**, scoring every (class, query) pair from 0 to 1; "
+    "the query goes to the class with the highest score."
 )
-
-inputs = algorithm_inputs(
-    "relation", "relationnet",
-    lambda preprocessing, n_shot, loss, **_: RelationNetworks(preprocessing, loss=loss, train_shots=n_shot),
-    n_query_default=3, sidebar_options=relation_view.loss_option,
-    defaults=TrainingDefaults(episodes=200, n_way=5, n_shot=1),
-)  # fmt: skip
+figure_area, controls = relation_view.layout()
+with controls:
+    inputs = algorithm_inputs(
+        relation_view.PREFIX, "relationnet",
+        lambda preprocessing, n_shot, loss, **_: RelationNetworks(preprocessing, loss=loss, train_shots=n_shot),
+        n_query_default=3, sidebar_options=relation_view.loss_option,
+        defaults=TrainingDefaults(episodes=200, n_way=5, n_shot=1),
+    )  # fmt: skip
 if inputs is None:
     st.stop()
 
 model, choice = inputs.model, inputs.choice
+episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
+trace = model.algorithm.explain(episode)
+with controls:
+    correct = int((trace.predictions == trace.query_y).sum())
+    st.metric("Query accuracy", f"{100 * trace.accuracy:.1f}%",
+              help=f"{correct} of {len(trace.query_y)} queries; model: {model.label}")  # fmt: skip
+with figure_area:
+    relation_view.heatmap_section(trace, episode)
 train_shots = model.algorithm.train_shots
 if train_shots != choice.n_shot:
     st.caption(
@@ -35,17 +44,14 @@ if train_shots != choice.n_shot:
         f"the paper), so with {choice.n_shot} shots each sum is scaled by {train_shots}/{choice.n_shot} to the size "
         "the model learnt on (the paper instead trains one model per n_shot)."
     )
-episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
-trace = model.algorithm.explain(episode)
-correct = int((trace.predictions == trace.query_y).sum())
-st.metric("Accuracy on this episode's queries", f"{100 * trace.accuracy:.1f}%",
-          help=f"{correct} of {len(trace.query_y)} queries; model: {model.label}")  # fmt: skip
-relation_view.show_heatmap(trace, episode)
-query = relation_view.pick_query(trace)
-relation_view.show_query(trace, episode, inputs.raw_episode, inputs.spec.source, query)
+protonet = relation_view.shipped_protonet(inputs.spec.source)
+relation_view.query_section(trace, episode, inputs.raw_episode, protonet)
+images = relation_probe.probe_images(episode, inputs.raw_episode, protonet[1] if protonet else None)
+comparison = relation_probe.pair_comparison(model.algorithm, protonet[1] if protonet else None, images)
+relation_probe.show_probe(model.algorithm, protonet, images, comparison)
 st.subheader("The network, with this episode's shapes")
-relation_view.show_architecture(trace)
-st.subheader("The score, with this episode's numbers")
-relation_view.show_formula(trace, query)
-st.markdown(relation_view.STEPS)
+diagram, steps = st.columns([1, 1], gap="medium")
+with diagram:
+    relation_view.show_architecture(trace)
+steps.markdown(relation_view.STEPS)
 show_code([class_features, relation_pairs, RelationModule, RelationNetworks.relation_values], inputs)

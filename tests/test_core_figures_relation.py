@@ -5,10 +5,18 @@ import pytest
 import torch
 
 from core.algorithms import RelationNetworks
+from core.algorithms.relation_probe import compare_pairs
 from core.algorithms.relationnet import RelationShapes
 from core.episodes import EpisodeSampler
 from core.figures.montage import image_row, to_display
-from core.figures.relation import MAX_THUMBNAIL_ROWS, architecture_dot, relation_heatmap, score_bars
+from core.figures.probe import PROBE_COLOUR, SAME_CLASS_COLOUR, ScatterText, relation_distance_scatter
+from core.figures.relation import (
+    MAX_THUMBNAIL_ROWS,
+    TICK_ROW_PX,
+    architecture_dot,
+    relation_heatmap,
+    score_bars,
+)
 from core.preprocessing import Preprocessing
 
 GREEN, RED = "#2ca02c", "#d62728"
@@ -56,6 +64,33 @@ def test_heatmap_leaves_the_thumbnails_out_when_there_are_too_many_rows():
     assert len(figure.layout.images) == 0 and figure.layout.xaxis.range[0] == -0.5
 
 
+def test_heatmap_leaves_the_thumbnails_out_when_asked(explained):
+    episode, trace = explained
+    classes = [image_row(episode.support_x[episode.support_y == k]) for k in range(episode.n_way)]
+    figure = relation_heatmap(trace.scores.numpy(), trace.query_y.numpy(), to_display(episode.query_x), classes,
+                              show_images=False)  # fmt: skip
+    assert len(figure.layout.images) == 0 and figure.layout.xaxis.range[0] == -0.5
+
+
+def test_a_heatmap_squeezed_into_a_screen_labels_every_few_rows_and_drops_the_cell_numbers():
+    n_query = 60
+    scores, query_y = np.full((n_query, 20), 0.5), np.arange(n_query) // 3
+    roomy = relation_heatmap(scores[:10, :5], query_y[:10] % 5, [], [], title="t")
+    assert list(roomy.layout.yaxis.tickvals) == list(range(10)) and roomy.data[0].texttemplate == "%{z:.2f}"
+    squeezed = relation_heatmap(scores, query_y, [], [], title="t", height=520)
+    assert squeezed.layout.height == 520 and squeezed.data[0].texttemplate is None
+    step = squeezed.layout.yaxis.tickvals[1]
+    assert step > 1 and list(squeezed.layout.yaxis.tickvals) == list(range(0, n_query, step))
+    row_px = (520 - 56 - 10 - 40) / n_query
+    assert step * row_px >= TICK_ROW_PX  # labels at least a label's height apart
+    assert list(squeezed.layout.yaxis.ticktext)[1] == f"q{step} ({query_y[step]})"
+
+
+def test_heatmap_takes_its_title_from_the_caller():
+    figure = relation_heatmap(np.array([[0.2, 0.8]]), np.array([1]), [], [], title="关系分数")
+    assert figure.layout.title.text == "关系分数"
+
+
 def test_score_bars_outline_the_true_class_and_keep_the_values():
     figure = score_bars(np.array([0.1, 0.7, 0.2]), true_label=2, title="q0", y_title="relation score")
     bars = figure.data[0]
@@ -71,7 +106,7 @@ def test_architecture_diagram_labels_every_stage_with_the_episodes_shapes(explai
     for label in ("support images", "query images", "embedding f_φ", "sum over", "relation g_φ", "score r"):
         assert label in dot
     assert "(12×4 pairs)" in dot
-    assert 'support -> embed [label="1×28×28"]' in dot
+    assert 'support -> embed [label="1×28×28"]' in dot and "rankdir=TB" in dot
     assert 'embed -> sum [label="8×5×5"]' in dot and 'sum -> concat [label="8×5×5"]' in dot
     assert 'concat -> relate [label="16×5×5"]' in dot and 'relate -> score [label="8×1×1 → 1"]' in dot
 
@@ -82,3 +117,57 @@ def test_architecture_diagram_draws_whatever_shapes_it_is_given():
     dot = architecture_dot(shapes, n_query=10, n_way=5)
     assert 'label="3×84×84"' in dot and 'label="128×19×19"' in dot and 'label="64×3×3 → 1"' in dot
     assert "(10×5 pairs)" in dot
+
+
+SCATTER_TEXT = ScatterText("title", "distance", "relation", "same", "other", "reverse", "r(a, b)", "r(b, a)")
+
+
+def test_scatter_draws_each_pair_at_its_distance_and_score_and_joins_it_to_its_reverse(explained):
+    episode, _ = explained
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8).eval()
+    images = torch.cat([episode.support_x, episode.query_x])
+    labels = torch.cat([episode.support_y, episode.query_y])
+    comparison = compare_pairs(model, images, torch.randn(len(images), 4), labels, max_pairs=200)
+    names = [f"image {i}" for i in range(len(images))]
+    figure = relation_distance_scatter(comparison, names, SCATTER_TEXT)
+    lines, other, same = figure.data
+    assert (lines.name, other.name, same.name) == ("reverse", "other", "same")
+    assert same.marker.color == SAME_CLASS_COLOUR
+    same_class = comparison.same_class.numpy()
+    np.testing.assert_allclose(same.x, comparison.distance.numpy()[same_class], rtol=1e-6)
+    np.testing.assert_allclose(same.y, comparison.relation.numpy()[same_class], rtol=1e-6)
+    assert len(other.x) + len(same.x) == len(comparison.relation) == 200
+    first, second = int(comparison.first[0]), int(comparison.second[0])
+    assert f"image {first} → image {second}" in list(other.text) + list(same.text)
+    half = 100
+    assert lines.x[0] == lines.x[1] == comparison.distance[0].item()  # a pair and its reverse: one distance
+    np.testing.assert_allclose([lines.y[0], lines.y[1]], [comparison.relation[0], comparison.relation[half]])
+    assert figure.layout.title.text == "title" and figure.layout.xaxis.title.text == "distance"
+
+
+def test_scatter_marks_the_probed_pair_in_both_orders(explained):
+    episode, _ = explained
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8).eval()
+    images = episode.query_x[:2]
+    comparison = compare_pairs(model, images, torch.randn(2, 4), torch.tensor([0, 1]), max_pairs=2)
+    figure = relation_distance_scatter(comparison, ["a", "b"], SCATTER_TEXT, probe=comparison)
+    probe = figure.data[-1]
+    assert probe.marker.color == PROBE_COLOUR and list(probe.text) == ["r(a, b)", "r(b, a)"]
+    np.testing.assert_allclose(probe.y, comparison.relation.numpy(), rtol=1e-6)
+    assert probe.x[0] == probe.x[1] == comparison.distance[0].item()
+
+
+def test_scatter_circles_the_marked_pair_and_points_its_note_at_it(explained):
+    episode, _ = explained
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8).eval()
+    images = torch.cat([episode.support_x, episode.query_x])
+    comparison = compare_pairs(model, images, torch.randn(len(images), 4), torch.arange(len(images)) % 4, 60)
+    figure = relation_distance_scatter(comparison, [str(i) for i in range(len(images))], SCATTER_TEXT,
+                                       marked=(7, "most disputed"))  # fmt: skip
+    (note,), (circle,) = figure.layout.annotations, figure.layout.shapes
+    assert note.text == "most disputed" and note.showarrow
+    assert (note.x, note.y) == (circle.xanchor, circle.yanchor) == (
+        comparison.distance[7].item(), comparison.relation[7].item())  # fmt: skip

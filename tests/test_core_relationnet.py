@@ -94,6 +94,37 @@ def test_explain_returns_the_score_matrix_embeddings_and_shapes(small_glyphs):
     torch.testing.assert_close(trace.predictions, model.predict_episode(episode).cpu())
 
 
+def one_shot_images(small_glyphs, train_shots: int = 1):
+    """An untrained model with ``train_shots``, a 4-way 1-shot episode, its images (support, then queries)."""
+    torch.manual_seed(0)
+    model = RelationNetworks(Preprocessing(), hidden=8, train_shots=train_shots).eval()
+    episode = EpisodeSampler(small_glyphs, "evaluation", 4, 1, 2, seed=0).episode(0)
+    return model, episode, torch.cat([episode.support_x, episode.query_x])
+
+
+@pytest.mark.parametrize("train_shots", [1, 3])
+def test_image_relations_of_a_support_image_and_a_query_are_the_heat_maps_scores(small_glyphs, train_shots):
+    model, episode, images = one_shot_images(small_glyphs, train_shots)
+    scores = model.explain(episode).scores  # [query, class]; one shot: class k is support image k
+    n_support, n_query = len(episode.support_y), len(episode.query_y)
+    shuffled = torch.tensor([2, 0, 3, 1])  # support images in another order than their classes
+    classes = shuffled.repeat(n_query)
+    queries = torch.arange(n_query).repeat_interleave(n_support) + n_support
+    computed = model.image_relations(images, classes, queries).view(n_query, n_support)
+    torch.testing.assert_close(computed, scores[:, episode.support_y[shuffled]])
+
+
+def test_image_relations_depend_on_the_order_of_the_pair(small_glyphs):
+    model, _, images = one_shot_images(small_glyphs)
+    first, second = torch.tensor([0, 1, 0]), torch.tensor([1, 0, 0])
+    forward, backward, itself = model.image_relations(images, first, second)
+    assert forward != backward  # the concatenation puts a's features first: r(a, b) is not r(b, a)
+    features = model.embedding(model.preprocessing.normalise(images[:2]))
+    by_hand = torch.sigmoid(model.relation(torch.cat([features[1:2], features[0:1]], 1)))
+    torch.testing.assert_close(backward.view(1), by_hand.detach())
+    assert 0 <= itself <= 1
+
+
 @pytest.mark.slow
 def test_a_short_training_run_on_glyphs_beats_pixel_nearest_neighbour(small_glyphs):
     torch.manual_seed(0)

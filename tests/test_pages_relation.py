@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+from types import SimpleNamespace
 
+import numpy as np
 from conftest import colour_classes, open_page
+from PIL import Image
 from streamlit.testing.v1 import AppTest
+
+from app.relation_view import FIRST_SCREEN_HEATMAP_PX
 
 RELATION_PAGE = "pages/5_Relation_Networks.py"
 
@@ -26,9 +33,9 @@ def relation_with_model(**query: object) -> AppTest:
 
 def test_heat_map_query_bars_protonet_distances_diagram_and_formula():
     at = relation_with_model(n_way=5, n_query=2)
-    assert at.metric[0].label == "Accuracy on this episode's queries"
+    assert at.metric[0].label == "Query accuracy"
     found = titles(at)
-    assert any(t.startswith("Relation score of every query (rows) with every class") for t in found)
+    assert any(t.startswith("Relation scores, query × class") for t in found)
     assert any("relation scores (learned)" in t for t in found)
     assert any("distances of protonet-glyphs" in t for t in found)  # ProtoNet on the same episode
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
@@ -68,3 +75,82 @@ def test_formula_follows_the_code_and_the_learn_page_query_first_then_class():
     assert not any("r_{i,j}" in v for v in latex)
     query = at.selectbox(key="relation_query").value
     assert any(f"r_{{{query},0}} = " in v for v in latex)  # this query's score for class 0
+
+
+def metric(at: AppTest, label: str) -> float:
+    return float(next(m for m in at.metric if m.label == label).value)
+
+
+def values(data: list | dict) -> np.ndarray:
+    """A plotly JSON array: a list, or numpy's bytes (plotly >= 6 stores arrays as base64 with their dtype)."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), data["dtype"])
+    return np.asarray(data)
+
+
+def chart(at: AppTest, title: str) -> dict:
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "").startswith(title))  # fmt: skip
+
+
+def test_probe_opens_on_the_pair_whose_two_orders_differ_most_and_marks_it_in_the_scatter():
+    at = relation_with_model(n_way=5, n_query=2)
+    forward, backward = metric(at, "r(a, b)"), metric(at, "r(b, a)")
+    assert forward != backward and 0 <= forward <= 1 and 0 <= backward <= 1
+    scatter = chart(at, "Every pair of this episode")
+    probe = scatter["data"][-1]
+    assert probe["text"] == ["r(a, b)", "r(b, a)"]
+    np.testing.assert_allclose(probe["y"], [forward, backward], atol=6e-4)  # the metrics show 3 decimals
+    assert probe["x"][0] == probe["x"][1]
+    assert abs(probe["x"][0] - metric(at, "ProtoNet d(a, b) = d(b, a)")) < 6e-3  # shown with 2 decimals
+    n_images = 5 + 10
+    drawn = sum(len(values(trace["y"])) for trace in scatter["data"][1:3])
+    assert drawn == n_images * (n_images - 1)  # every ordered pair of the episode
+    assert any("the relation score is right" in m.value for m in at.markdown)
+
+
+def test_picking_two_other_images_changes_the_scores_and_swapping_them_swaps_the_scores():
+    at = relation_with_model(n_way=5, n_query=2)
+    at.selectbox(key="relation_probe_a").set_value("s0").run()
+    at.selectbox(key="relation_probe_b").set_value("q9").run()
+    assert not at.exception, [e.value for e in at.exception]
+    forward, backward = metric(at, "r(a, b)"), metric(at, "r(b, a)")
+    at.selectbox(key="relation_probe_a").set_value("q9").run()
+    at.selectbox(key="relation_probe_b").set_value("s0").run()
+    assert (metric(at, "r(a, b)"), metric(at, "r(b, a)")) == (backward, forward)
+
+
+def canvas_png() -> bytes:
+    """A dark stroke on white, as the drawing canvas sends it."""
+    picture = Image.new("RGB", (220, 220), "white")
+    picture.paste((0, 0, 0), (60, 40, 80, 180))
+    picture.paste((0, 0, 0), (60, 160, 170, 180))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_drawing_can_take_either_place_of_the_probe(monkeypatch):
+    import app.relation_probe
+
+    at = relation_with_model(n_way=3, n_query=2)
+    at.selectbox(key="relation_probe_a").set_value("drawing").run()
+    assert any(i.value.startswith("Draw on the canvas") for i in at.info)  # the canvas is still empty
+    monkeypatch.setattr(app.relation_probe, "st_canvas", lambda key, **_: SimpleNamespace(
+        json_data={"objects": [{"type": "path"}]}, image_bytes=canvas_png()))  # fmt: skip
+    at.selectbox(key="relation_probe_b").set_value("s1").run()
+    assert not at.exception, [e.value for e in at.exception]
+    forward, backward = metric(at, "r(a, b)"), metric(at, "r(b, a)")
+    assert 0 <= forward <= 1 and 0 <= backward <= 1
+    probe = chart(at, "Every pair of this episode")["data"][-1]
+    np.testing.assert_allclose(probe["y"], [forward, backward], atol=6e-4)
+
+
+def test_twenty_way_heat_map_fits_the_first_screen_without_its_thumbnails():
+    at = relation_with_model(n_way=20, n_query=3)
+    assert at.toggle(key="relation_thumbnails").value is False  # 60 rows: images too small to read
+    heatmap = chart(at, "Relation scores, query × class")
+    assert heatmap["layout"]["height"] <= FIRST_SCREEN_HEATMAP_PX and not heatmap["layout"].get("images")
+    at.toggle(key="relation_thumbnails").set_value(True).run()
+    heatmap = chart(at, "Relation scores, query × class")
+    assert len(heatmap["layout"]["images"]) == 60 + 20 and heatmap["layout"]["height"] <= FIRST_SCREEN_HEATMAP_PX

@@ -183,6 +183,18 @@ class RelationNetworks(FewShotAlgorithm):
         return relation_mse(torch.sigmoid(logits), query_y)
 
     @torch.no_grad()
+    def image_relations(self, images: torch.Tensor, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        """uint8 images [N, C, H, W] in this model's form, index pairs [P] and [P] -> scores [P] on the CPU.
+
+        Score p is r(a, b) with a = images[first[p]] in the class's place, as a class of one shot (scaled
+        to ``train_shots`` shots as ``class_features`` does), and b = images[second[p]] in the query's. The
+        two are concatenated in that order, so r(a, b) and r(b, a) differ in general.
+        """
+        features = self.embedding(self.preprocessing.normalise(images.to(self.device)))
+        pairs = torch.cat([features[first.to(self.device)] * self.train_shots, features[second.to(self.device)]], 1)
+        return torch.sigmoid(self.relation(pairs)).cpu()
+
+    @torch.no_grad()
     def explain(self, episode: Episode) -> RelationTrace:
         support_x, support_y, query_x, query_y = self.inputs(episode)
         computed = self.relation_values(support_x, support_y, query_x)
