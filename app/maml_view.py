@@ -1,9 +1,8 @@
-"""What MAML's inner loop does on the current episode: stepped through, over many episodes, and
-against the same adaptation from other starting points."""
+"""What MAML's inner loop does over many episodes and against the same adaptation from other
+starting points; its settings and equations. The stepper on one episode is ``app.maml_stepper``."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -16,13 +15,11 @@ from core.algorithms import MAML, FineTuning
 from core.algorithms.maml import AdaptationTrace
 from core.datasets import ClassDataset
 from core.episodes import Episode, EpisodeSampler
-from core.figures.maml import inner_loop_curves, many_episode_curves, update_sizes
-from core.figures.montage import display_scale, to_display
+from core.figures.maml import inner_loop_curves, many_episode_curves
 from core.preprocessing import adapt_episode
 
-STEP_KEY, CACHE_KEY = "maml_step", "maml_traces"
+CACHE_KEY = "maml_traces"
 SUPPORT_LOSS = r"\mathcal{L}^{\text{support}}_{\mathcal{T}_i}(f_\theta)"
-PLAY_DELAY = 0.7  # seconds per step while playing: slow enough to follow
 
 
 def hyperparameters() -> dict:
@@ -52,66 +49,14 @@ def cached(key: tuple, compute: Callable[[], object]) -> object:
     return store[key]
 
 
-def stepper(trace: AdaptationTrace, episode: Episode, steps: int) -> None:
-    """Play, pause, one step, reset: the inner loop on this episode, one step at a time.
-
-    Pause needs no code of its own: any click interrupts a running Play, whose loop has
-    stored the step it reached, so the rerun shows that step.
-    """
-    step = min(st.session_state.get(STEP_KEY, 0), steps)
-    play, pause, one, reset = st.columns(4)
-    playing = play.button("Play", icon=":material/play_arrow:", key="maml_play", use_container_width=True)
-    pause.button("Pause", icon=":material/pause:", key="maml_pause", use_container_width=True,
-                 help="stops a running Play where it is")  # fmt: skip
-    if one.button("One step", icon=":material/skip_next:", key="maml_one", use_container_width=True):
-        step = min(step + 1, steps)
-    if reset.button("Reset", icon=":material/replay:", key="maml_reset", use_container_width=True):
-        step = 0
-    if not playing:
-        st.session_state[STEP_KEY] = step
-        _show_step(trace, episode, step, steps, suffix="still")
-        return
-    area = st.empty()
-    for k in range(0 if step == steps else step, steps + 1):
-        st.session_state[STEP_KEY] = k
-        with area.container():
-            _show_step(trace, episode, k, steps, suffix=f"play{k}")
-        if k < steps:
-            time.sleep(PLAY_DELAY)
-
-
-def _show_step(trace: AdaptationTrace, episode: Episode, k: int, steps: int, suffix: str) -> None:
-    before, now = trace.query_accuracy[0], trace.query_accuracy[k]
-    columns = st.columns(4)
-    columns[0].metric("inner step", f"{k} of {steps}")
-    change = f"{100 * (now - before):+.0f} points since step 0" if k else None
-    columns[1].metric("query accuracy", f"{100 * now:.0f}%", change)
-    columns[2].metric("support loss", f"{trace.support_loss[k]:.3f}")
-    columns[3].metric("query loss", f"{trace.query_loss[k]:.3f}")
-    left, right = st.columns(2)
-    left.plotly_chart(inner_loop_curves({"support loss": trace.support_loss, "query loss": trace.query_loss},
-                                        "Loss after each inner step", "cross-entropy", shown_steps=k),
-                      key=f"maml_curves_{suffix}")  # fmt: skip
-    if k == 0:
-        right.info("Step 0 is the meta-learned initialisation itself: nothing has been adapted yet.")
-    else:
-        right.plotly_chart(update_sizes(trace.relative_update_norms[k - 1],
-                                        f"How far step {k} moved each layer, relative to its size"),
-                           key=f"maml_updates_{suffix}")  # fmt: skip
-    predictions = trace.predictions[k]
-    changed = int((predictions != trace.predictions[k - 1]).sum()) if k else 0
-    st.markdown(f"**Query predictions after step {k}** (true → predicted; {changed} changed at this step)")
-    scale = display_scale(episode.query_x.shape[-1], target=48)
-    captions = [
-        f"{int(y)} → {int(p)} {'✓' if p == y else '✗'}" for y, p in zip(trace.query_y, predictions, strict=True)
-    ]
-    st.image(to_display(episode.query_x, scale), caption=captions)
-
-
 def many_episodes(model: MAML, model_id: tuple, dataset: ClassDataset, split: str, n_shot: int, n_query: int,
-                  seed: int, steps: int) -> None:  # fmt: skip
-    """Per-step query loss on many episodes: how reliable one episode's picture is."""
-    count = st.slider("episodes", 5, 100, 20, step=5, key="maml_many_count")
+                  seed: int) -> int:  # fmt: skip
+    """Per-step query loss on many episodes: how reliable one episode's picture is. Returns the
+    number of inner steps chosen here, which the comparison below takes too."""
+    left, right = st.columns(2)
+    count = left.slider("episodes", 5, 100, 20, step=5, key="maml_many_count")
+    steps = right.slider("inner steps", 1, 20, max(model.test_steps, 5), key="maml_many_steps",
+                         help=f"at the model's own α = {model.test_inner_lr:g}")  # fmt: skip
     sampler = EpisodeSampler(dataset, split, model.n_way, n_shot, n_query, seed=seed)
 
     def compute() -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +72,7 @@ def many_episodes(model: MAML, model_id: tuple, dataset: ClassDataset, split: st
         f"Mean query accuracy: {100 * mean[0]:.1f}% at the initialisation, "
         + ", ".join(f"{100 * mean[k]:.1f}% after {k} step{'s' if k > 1 else ''}" for k in range(1, len(mean)))
     )
+    return steps
 
 
 def comparison(model: MAML, model_id: tuple, raw_episode: Episode, source: str, dataset: ClassDataset,

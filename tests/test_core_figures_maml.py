@@ -1,5 +1,7 @@
 """The MAML figures, checked on their data and layout (not pixels)."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -95,3 +97,61 @@ def test_trace_reports_each_layers_change_relative_to_its_size():
     assert relative["0"] == pytest.approx(first["0"] / size)
     assert np.isnan(relative["2"]) and first["2"] > 0  # the head moved, but from zero
     assert not np.isnan(trace.relative_update_norms[1]["2"])  # after one step it has a size
+
+
+TITLES = {"title": "Each inner step", "loss": "loss", "accuracy": "accuracy", "step": "step", "accuracy_name": "acc"}
+
+
+def test_stepper_curves_draw_losses_above_accuracy_up_to_the_shown_step_in_fixed_axes():
+    from core.figures.maml import stepper_curves
+
+    figure = stepper_curves(LOSSES, [0.2, 0.6, 0.8, 0.4], shown_steps=2, titles=TITLES)
+    support, query, accuracy = figure.data
+    assert [support.name, query.name, accuracy.name] == ["support loss", "query loss", "acc"]
+    assert (
+        list(support.y) == [2.0, 1.0, 0.5] and list(query.y) == [2.2, 1.6, 1.3] and list(accuracy.y) == [0.2, 0.6, 0.8]
+    )
+    assert (support.line.dash, query.line.dash) == ("dot", "solid")
+    assert (support.yaxis or "y", query.yaxis or "y", accuracy.yaxis) == ("y", "y", "y2")
+    assert figure.layout.yaxis.domain[0] > figure.layout.yaxis2.domain[1]  # losses on top, accuracy below
+    assert figure.layout.title.text == "Each inner step" and figure.layout.xaxis.title.text == "step"
+    assert figure.layout.yaxis.title.text == "loss" and figure.layout.yaxis2.title.text == "accuracy"
+    assert list(figure.layout.xaxis.range) == [-0.3, 3.3]  # all three steps' room from the start
+    assert figure.layout.yaxis2.tickformat == ".0%"
+
+
+def test_stepper_curves_put_a_diverging_loss_on_the_top_edge_with_its_true_value_and_keep_a_reference():
+    from core.figures.maml import LOSS_CAP_FACTOR, stepper_curves
+
+    losses = {"support loss": [2.0, 9.0, float("nan")], "query loss": [1.0, 50.0, 1e6]}
+    reference = ("query at α = 0.4", [2.2, 0.5, 0.4], [0.2, 0.9, 1.0])
+    figure = stepper_curves(losses, [0.2, 0.4, 0.2], shown_steps=2, titles=TITLES, reference=reference)
+    ref_loss, ref_accuracy, support, query, _ = figure.data
+    cap = LOSS_CAP_FACTOR * 2.0
+    assert list(query.y) == [1.0, cap, cap] and list(query.customdata) == [1.0, 50.0, 1e6]
+    assert list(query.marker.symbol) == ["circle", "triangle-up", "triangle-up"]
+    assert support.y[2] == cap and math.isnan(support.customdata[2])
+    assert figure.layout.yaxis.range[1] > cap  # the triangles stay inside the frame
+    assert ref_loss.name == ref_accuracy.name == "query at α = 0.4" and list(ref_accuracy.y) == [0.2, 0.9, 1.0]
+    assert ref_loss.line.dash == "dash" and ref_accuracy.showlegend is False
+
+
+def test_marked_predictions_frame_right_answers_green_and_wrong_ones_red():
+    import torch
+
+    from core.figures.maml import FRAME, LABEL_HEIGHT, RIGHT, TILE_GAP, WRONG, marked_predictions
+
+    images = torch.full((3, 1, 4, 4), 128, dtype=torch.uint8)
+    sheet = marked_predictions(images, torch.tensor([0, 1, 2]), torch.tensor([0, 2, 2]), scale=2, per_row=2)
+    tile_width, tile_height = 8 + 2 * FRAME, 8 + 2 * FRAME + LABEL_HEIGHT
+    assert sheet.shape == (2 * tile_height + TILE_GAP, 2 * tile_width + TILE_GAP, 3) and sheet.dtype == np.uint8
+
+    def colour(hex_colour):
+        return [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+
+    first, second, third = (0, 0), (0, tile_width + TILE_GAP), (tile_height + TILE_GAP, 0)
+    assert list(sheet[first]) == colour(RIGHT) and list(sheet[second]) == colour(WRONG)
+    assert list(sheet[third]) == colour(RIGHT)
+    assert list(sheet[FRAME + 1, FRAME + 1]) == [128, 128, 128]  # the picture itself, inside its frame
+    label_row = sheet[8 + 2 * FRAME + LABEL_HEIGHT // 2, :tile_width]
+    assert (label_row == 255).all(axis=1).any()  # the white "true → predicted" text on the strip

@@ -42,8 +42,8 @@ def test_one_step_play_and_reset_walk_the_inner_loop():
     assert metrics(at)["inner step"] == "5 of 5"
     at.button(key="maml_reset").click().run()
     assert metrics(at)["inner step"] == "0 of 5"
-    captions = [caption for image in at.image for caption in image.captions]
-    assert sum("→" in caption for caption in captions) == 25  # each query: true → predicted
+    assert len(at.image) == 1  # the 25 queries in one picture, each framed green or red
+    assert any("Query predictions after step 0" in m.value and "wrong" in m.value for m in at.markdown)
 
 
 def test_many_episodes_and_the_comparison_of_starting_points():
@@ -101,3 +101,29 @@ def test_outer_update_names_what_is_learned():
     latex = [e.value for e in at.latex]
     assert any(r"\theta \leftarrow \theta -" in v for v in latex)  # plain MAML: the initialisation only
     assert not any(r"\boldsymbol{\alpha})" in v for v in latex)
+
+
+def curves(at: AppTest) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if "maml_curves" in c.proto.id)
+    return json.loads(chart.proto.spec)
+
+
+def test_alpha_slider_starts_at_the_meta_trained_alpha_and_a_large_one_makes_the_loss_grow():
+    at = maml_with_model()
+    slider = next(s for s in at.select_slider if s.key.startswith("maml_alpha_"))
+    trained = float(slider.key.removeprefix("maml_alpha_"))
+    assert slider.value == trained and "★" in slider.format_func(trained)
+    assert "Why a large α diverges" in "".join(m.value for m in at.markdown)
+    at.button(key="maml_play").click().run()
+    start = metrics(at)
+    names = [trace.get("name") for trace in curves(at)["data"]]
+    assert not any("meta-trained" in (name or "") for name in names)  # no reference at the trained α itself
+    slider.set_value(10.0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = metrics(at)
+    assert after["inner step"] == "5 of 5" and after["support loss"] != start["support loss"]
+    figure = curves(at)
+    assert figure["layout"]["title"]["text"].endswith("α = 10")
+    assert any(f"at α = {trained:g} (meta-trained)" in (trace.get("name") or "") for trace in figure["data"])
+    explanation = "".join(m.value for m in at.markdown)
+    assert "the support loss grew at step" in explanation, explanation

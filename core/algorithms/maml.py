@@ -79,9 +79,7 @@ class MAML(FewShotAlgorithm):
                 f"(got {int(support_y.max()) + 1} classes) or train a {int(support_y.max()) + 1}-way model"
             )
 
-    def adapt(
-        self, support_x: torch.Tensor, support_y: torch.Tensor, steps: int
-    ) -> tuple[Params, list[torch.Tensor]]:
+    def adapt(self, support_x: torch.Tensor, support_y: torch.Tensor, steps: int) -> tuple[Params, list[torch.Tensor]]:
         """The initialisation adapted by ``steps`` inner steps on one task, and the support loss before each."""
         self._check_n_way(support_y)
         first_order = self.first_order or not torch.is_grad_enabled()  # no meta-gradient wanted: skip the graph
@@ -93,11 +91,16 @@ class MAML(FewShotAlgorithm):
         params, _ = self.adapt(support_x, support_y, steps)
         return functional_call(self.net, params, (query_x,))
 
-    def explain(self, episode: Episode, steps: int | None = None) -> AdaptationTrace:
-        """Support loss, query loss and accuracy, and per-layer update size, step by step."""
+    def explain(self, episode: Episode, steps: int | None = None, inner_lr: float | None = None) -> AdaptationTrace:
+        """Support loss, query loss and accuracy, and per-layer update size, step by step.
+
+        ``inner_lr`` replaces the model's own rate(s) (Meta-SGD's learned ones too) with one α, to see
+        what another step size does from the same initialisation.
+        """
         support_x, support_y, query_x, query_y = self.inputs(episode)
         steps = self.test_steps if steps is None else steps
-        return trace_adaptation(self.net, self.initial_params(), learning_rates=self.learning_rates(),
+        rates = self.learning_rates() if inner_lr is None else float(inner_lr)
+        return trace_adaptation(self.net, self.initial_params(), learning_rates=rates,
                                 support_x=support_x, support_y=support_y, query_x=query_x, query_y=query_y,
                                 steps=steps)  # fmt: skip
 
@@ -121,4 +124,3 @@ class MAML(FewShotAlgorithm):
                           first_order)  # fmt: skip
         logits = task_batched_classifier(params, query_x)
         return per_task_cross_entropy(logits, query_y).mean(), (logits.argmax(2) == query_y).float().mean()
-

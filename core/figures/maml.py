@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
+
 import numpy as np
 import plotly.graph_objects as go
+import torch
+from PIL import Image, ImageDraw, ImageFont
 
 from core.figures.common import PALETTE
+from core.figures.montage import to_display
 
 LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend": {"orientation": "h", "y": -0.25}}
 
@@ -72,3 +78,130 @@ def _layer_label(name: str) -> str:
     if parts[0] == "features" and len(parts) == 4:
         return f"block {int(parts[2]) + 1} {'conv' if parts[3] == '0' else 'BatchNorm'}"
     return name
+
+
+RIGHT, WRONG = "#2ca02c", "#d62728"  # the frame and label colour of a right and a wrong prediction
+
+
+def stepper_curves(
+    losses: dict[str, Sequence[float]],
+    accuracy: Sequence[float],
+    *,
+    shown_steps: int,
+    titles: dict[str, str],
+    reference: tuple[str, Sequence[float], Sequence[float]] | None = None,
+) -> go.Figure:
+    """The inner loop step by step: losses on top, query accuracy below, sharing the inner-step axis.
+
+    Args:
+        losses: name -> loss after each inner step 0..K (a name with "support" is drawn dotted).
+        accuracy: query accuracy after each step 0..K, in [0, 1].
+        shown_steps: steps after this one are not drawn yet; the axes already span all K steps.
+        titles: the words, from the caller: ``title``, ``loss``, ``accuracy`` (axis titles), ``step``
+            (the shared x axis) and ``accuracy_name`` (the accuracy line's legend entry).
+        reference: (name, query losses, query accuracies) drawn whole in grey for comparison,
+            e.g. the same episode at the α the model was meta-trained with.
+
+    A loss above ``LOSS_CAP_FACTOR`` times the largest starting loss (a diverging inner loop) is
+    drawn at the top of the axis as a triangle, its true value in the hover text.
+    """
+    figure = go.Figure()  # two rows by hand: make_subplots alone costs tens of ms per redraw
+    total = max(len(values) for values in losses.values()) - 1
+    cap = LOSS_CAP_FACTOR * max(values[0] for values in losses.values())
+    if reference is not None:
+        name, reference_loss, reference_accuracy = reference
+        grey = {"color": "rgba(110,110,110,0.75)", "dash": "dash", "width": 2}
+        figure.add_trace(_capped_line(reference_loss, cap, name, grey, legendgroup="reference"))
+        figure.add_trace(go.Scatter(x=list(range(len(reference_accuracy))), y=list(reference_accuracy), name=name,
+                                    mode="lines", line=grey, legendgroup="reference", showlegend=False,
+                                    yaxis="y2"))  # fmt: skip
+    upto = shown_steps + 1
+    for index, (name, values) in enumerate(losses.items()):
+        line = {"color": PALETTE[index % len(PALETTE)], "dash": "dot" if "support" in name else "solid", "width": 3}
+        figure.add_trace(_capped_line(values[:upto], cap, name, line))
+    figure.add_trace(go.Scatter(x=list(range(min(upto, len(accuracy)))), y=list(accuracy[:upto]),
+                                name=titles["accuracy_name"], mode="lines+markers", yaxis="y2",
+                                line={"color": PALETTE[2], "width": 3}, marker={"size": 9}))  # fmt: skip
+    ticks, axis_titles = {"tickfont": {"size": 14}}, {"font": {"size": 15}}
+    figure.update_layout(
+        title={"text": titles["title"], "font": {"size": 18}}, height=440,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.22, "font": {"size": 14}},
+        xaxis={"range": [-0.3, total + 0.3], "dtick": 1 if total <= 10 else 2, "anchor": "y2",
+               "title": {"text": titles["step"], **axis_titles}, **ticks},
+        yaxis={"domain": [0.42, 1], "range": [0, 1.08 * cap], "title": {"text": titles["loss"], **axis_titles},
+               **ticks},
+        yaxis2={"domain": [0, 0.34], "range": [-0.02, 1.05], "tickformat": ".0%", "anchor": "x",
+                "title": {"text": titles["accuracy"], **axis_titles}, **ticks},
+    )  # fmt: skip
+    return figure
+
+
+LOSS_CAP_FACTOR = 2.5
+
+
+def _capped_line(values: Sequence[float], cap: float, name: str, line: dict, **extra) -> go.Scatter:
+    """A loss line whose points above ``cap`` (or not finite) sit on the cap as triangles."""
+    raw = np.asarray(values, dtype=float)
+    over = ~np.isfinite(raw) | (raw > cap)
+    shown = np.where(over, cap, raw)
+    return go.Scatter(
+        x=list(range(len(raw))), y=shown.tolist(), name=name, mode="lines+markers", line=line,
+        marker={"symbol": ["triangle-up" if o else "circle" for o in over], "size": [14 if o else 8 for o in over]},
+        customdata=raw.tolist(), hovertemplate="%{customdata:.3g}<extra>" + name + "</extra>", **extra,
+    )  # fmt: skip
+
+
+def marked_predictions(
+    images: torch.Tensor, true: torch.Tensor, predicted: torch.Tensor, scale: int, per_row: int = 13
+) -> np.ndarray:
+    """The queries as one RGB picture: each framed green when predicted right and red when wrong, with
+    a label strip "true → predicted" under it in the same colour, large enough to read from afar.
+
+    Args: images uint8 [Q, C, H, W]; true and predicted labels [Q]; an integer upscaling factor.
+    Returns: uint8 [rows * tile height, columns * tile width, 3].
+    """
+    tiles = [_marked_tile(tile, int(t), int(p)) for tile, t, p in zip(to_display(images, scale), true, predicted,
+                                                                     strict=True)]  # fmt: skip
+    height, width = tiles[0].shape[:2]
+    columns = min(per_row, len(tiles))
+    rows = -(-len(tiles) // columns)
+    sheet = np.full((rows * (height + TILE_GAP), columns * (width + TILE_GAP), 3), 255, dtype=np.uint8)
+    for index, tile in enumerate(tiles):
+        top, left = (index // columns) * (height + TILE_GAP), (index % columns) * (width + TILE_GAP)
+        sheet[top : top + height, left : left + width] = tile
+    return sheet[: -TILE_GAP or None, : -TILE_GAP or None]
+
+
+TILE_GAP, FRAME, LABEL_HEIGHT = 8, 5, 26
+
+
+def _marked_tile(image: np.ndarray, true: int, predicted: int) -> np.ndarray:
+    colour = RIGHT if true == predicted else WRONG
+    rgb = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
+    height, width = rgb.shape[:2]
+    tile = np.empty((height + 2 * FRAME + LABEL_HEIGHT, width + 2 * FRAME, 3), dtype=np.uint8)
+    tile[:] = _rgb(colour)
+    tile[FRAME : FRAME + height, FRAME : FRAME + width] = rgb
+    tile[height + 2 * FRAME :] = _label_strip(true, predicted, width + 2 * FRAME)
+    return tile
+
+
+@lru_cache(maxsize=512)
+def _label_strip(true: int, predicted: int, width: int) -> np.ndarray:
+    """White "true → predicted" on the right/wrong colour; one drawing per pair, reused."""
+    strip = Image.new("RGB", (width, LABEL_HEIGHT), RIGHT if true == predicted else WRONG)
+    draw = ImageDraw.Draw(strip)
+    font = ImageFont.load_default(size=20)
+    middle, centre = width // 2, LABEL_HEIGHT // 2 - 3
+    draw.text((middle - 12, centre), str(true), font=font, fill="white", anchor="rm")
+    draw.text((middle + 12, centre), str(predicted), font=font, fill="white", anchor="lm")
+    # the arrow is drawn, not typed: the bundled font has no arrow glyph
+    draw.line([(middle - 8, centre), (middle + 6, centre)], fill="white", width=3)
+    draw.polygon([(middle + 8, centre), (middle + 2, centre - 5), (middle + 2, centre + 5)], fill="white")
+    array = np.asarray(strip)
+    array.flags.writeable = False
+    return array
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
