@@ -1,4 +1,5 @@
-"""The MAML regression page's pieces: training settings, the training run, the task and the comparison."""
+"""The MAML regression page's pieces: training settings, the training run, the task, the comparison, and
+training replayed from the snapshots kept along the way."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pandas as pd
 import streamlit as st
 from safetensors.torch import load_file
 
+from app.charts import show_chart
 from app.fair_use import Deadline, limits_sentence, training_turn
 from app.server_limits import server_limits
-from core.figures.sinusoid import fine_tune_figure, sine_training_curves
+from app.training_scrub import scrub_snapshots
+from core.checkpoints import split_snapshot_tensors
+from core.figures.sinusoid import fine_tune_figure, fit_at_step_figure, sine_training_curves, value_by_step_figure
 from core.sinusoid import (
     AMPLITUDE_RANGE,
     SineTrainConfig,
@@ -25,12 +29,32 @@ from core.sinusoid import (
     random_task,
     regressor,
 )
+from core.training.replay import models_at, sine_fits
+from core.training.snapshots import SnapshotKeeper
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "sine"
 RUN_KEY = "sine_run"
 UPDATE_SECONDS = 1.0  # between chart redraws; a Stop click takes effect at the next redraw
 HELD_OUT_TASKS = 50
 STEP_CHOICES = [0, 1, 2, 5, 10, 20, 50, 100]
+NAMES = {"maml": "MAML", "joint": "joint training"}
+COLOURS = {"maml": "#1f77b4", "joint": "#ff7f0e"}
+SCRUB_TASKS = 20  # held-out tasks behind the MSE-by-meta-iteration chart (about 10 ms a snapshot)
+SCRUB = {
+    "slider": "meta-iteration (training step) of the snapshot",
+    "help": "Both networks' weights were kept at about ten evenly spaced steps while they trained. Slide to "
+    "see how each one, as it was then, fits this task's K points after one gradient step.",
+    "fit_title": "At meta-iteration {step:,} of {total:,}: one step on the K points",
+    "before": "MAML, before adapting (MSE {mse:.2f})",
+    "after": "{name}, after 1 step (MSE {mse:.2f})",
+    "truth": "true wave",
+    "points": "the {k} points (K)",
+    "mse_title": "Grid MSE after 1 step, mean of {tasks} new tasks",
+    "mse_x": "meta-iteration",
+    "mse_y": "MSE after 1 step",
+    "none": "This pair was saved without snapshots, so its training cannot be replayed: press **Meta-train** "
+    "to train a pair that keeps them.",
+}
 
 
 def training_settings() -> SineTrainConfig | None:
@@ -50,16 +74,18 @@ def training_settings() -> SineTrainConfig | None:
 
 def training_panel(config: SineTrainConfig | None) -> dict | None:
     """Meta-train and Stop buttons, live curves; returns the run kept in the session, if any."""
-    start = st.button("Meta-train", type="primary", icon=":material/play_arrow:", key="sine_train",
-                      disabled=config is None)  # fmt: skip
-    st.button("Stop (keep what was trained so far)", icon=":material/stop:", key="sine_stop")
+    train_button, stop_button, limits_text = st.columns([1, 2, 3], vertical_alignment="center")
+    start = train_button.button("Meta-train", type="primary", icon=":material/play_arrow:", key="sine_train",
+                                disabled=config is None)  # fmt: skip
+    stop_button.button("Stop (keep what was trained so far)", icon=":material/stop:", key="sine_stop")
     limits = server_limits()
-    st.caption(limits_sentence(limits, count_episodes=False))
+    limits_text.caption(limits_sentence(limits, count_episodes=False))
     if start and config is not None:
         with training_turn(limits) as deadline:
             if deadline is not None:
                 run = {"config": config, "maml": regressor(config.seed), "joint": regressor(config.seed),
-                       "maml_records": [], "joint_records": [], "finished": False, "stopped": False}  # fmt: skip
+                       "maml_records": [], "joint_records": [], "finished": False, "stopped": False,
+                       "keepers": {name: SnapshotKeeper(total=config.steps) for name in NAMES}}  # fmt: skip
                 st.session_state[RUN_KEY] = run
                 _drive(run, deadline)
                 run["finished"] = True
@@ -68,8 +94,21 @@ def training_panel(config: SineTrainConfig | None) -> dict | None:
         return None
     if not run["finished"]:  # a rerun (Stop, or any other click) interrupted the loop
         run["finished"] = run["stopped"] = True
+    _keep_snapshots(run)
     _report(run)
     return run
+
+
+def _keep_snapshots(run: dict) -> None:
+    """The snapshots of a finished or stopped run (the last step's weights included), kept in the run."""
+    if "snapshots" in run or "keepers" not in run:
+        return
+    done = len(run["maml_records"])
+    for name, keeper in run["keepers"].items():
+        keeper.finish(done, run[name])
+    run["snapshots"] = {name: tuple(s for s in keeper.snapshots if s.step <= done)
+                        for name, keeper in run.pop("keepers").items()}  # fmt: skip
+    run["snapshot_mse"] = snapshot_mse(run)
 
 
 def load_pair(directory: Path | None = None) -> dict | None:
@@ -78,14 +117,26 @@ def load_pair(directory: Path | None = None) -> dict | None:
     directory = SHIPPED if directory is None else directory
     if not all((directory / f"{name}.{ext}").exists() for name in ("maml", "joint") for ext in ("json", "safetensors")):
         return None
-    pair: dict = {"metadata": {}}
-    for name in ("maml", "joint"):
+    pair: dict = {"metadata": {}, "snapshots": {}}
+    for name in NAMES:
         metadata = json.loads((directory / f"{name}.json").read_text())
         model = regressor()
-        model.load_state_dict(load_file(str(directory / f"{name}.safetensors")))
+        tensors = load_file(str(directory / f"{name}.safetensors"))
+        model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("snapshot.")})
+        steps = metadata.get("snapshots", {}).get("steps", [])
+        pair["snapshots"][name] = split_snapshot_tensors(tensors, steps, model.state_dict())
         pair[name], pair["metadata"][name] = model.eval(), metadata
     pair["config"] = SineTrainConfig(**pair["metadata"]["maml"]["config"])
+    pair["snapshot_mse"] = snapshot_mse(pair)
     return pair
+
+
+def snapshot_mse(pair: dict) -> dict[str, list[float]]:
+    """Each network's grid MSE after one step at each of its snapshots, over ``SCRUB_TASKS`` held-out tasks."""
+    n_shot = pair["config"].n_shot
+    return {name: [mean_grid_mse(replica, n_shot, (1,), SCRUB_TASKS)[0]
+                   for _, replica in models_at(pair[name], pair["snapshots"].get(name, ()))]
+            for name in NAMES}  # fmt: skip
 
 
 @st.cache_resource
@@ -95,32 +146,46 @@ def shipped_pair() -> dict | None:
 
 
 def shipped_caption(pair: dict) -> None:
-    """Where the shipped pair comes from and what it scored on held-out tasks."""
+    """Which pair the page shows and what it scored on held-out tasks, in two lines (the first screen is short)."""
     maml = pair["metadata"]["maml"]
-    config, held_out = pair["config"], maml["held_out"]
-    after_one = held_out["steps"].index(1)
+    held_out = maml["held_out"]
+    after_one = {name: values[held_out["steps"].index(1)] for name, values in held_out["grid_mse"].items()}
     st.info(
-        f"Shown below: the **shipped pair** (`assets/sine`, made by `{maml['made_by']}` on {maml['date']}: "
-        f"{maml['steps']} steps, K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}, "
-        f"{maml['seconds']:.0f} s on one CPU thread). Over {held_out['tasks']} held-out tasks, grid MSE after 1 "
-        f"step: MAML {held_out['grid_mse']['maml'][after_one]:.2f}, joint training "
-        f"{held_out['grid_mse']['joint'][after_one]:.2f}. Press **Meta-train** to train your own pair.",
+        f"Shown: the **shipped pair**, {maml['steps']:,} steps at K = {pair['config'].n_shot}. Over "
+        f"{held_out['tasks']} held-out tasks, grid MSE after 1 step: MAML {after_one['maml']:.2f}, "
+        f"joint training {after_one['joint']:.2f}. Press **Meta-train** to train your own pair.",
         icon=":material/inventory_2:",
+    )
+
+
+def shipped_provenance(pair: dict) -> None:
+    """How the shipped pair was made (shown under the replay, where it is not in the way)."""
+    if "maml_records" in pair:
+        return
+    maml, config = pair["metadata"]["maml"], pair["config"]
+    st.caption(
+        f"The shipped pair (`assets/sine`) was made by `{maml['made_by']}` on {maml['date']}: {maml['steps']:,} "
+        f"steps, K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}, {maml['seconds']:.0f} s "
+        "on one CPU thread."
     )
 
 
 def _drive(run: dict, deadline: Deadline) -> None:
     config = run["config"]
     progress, chart, drawn = st.progress(0.0, text="starting…"), st.empty(), 0.0
+    for name, keeper in run["keepers"].items():
+        keeper.offer(0, run[name])
     for maml, joint in zip(meta_train(run["maml"], config), joint_train(run["joint"], config)):
         run["maml_records"].append(maml)
         run["joint_records"].append(joint)
+        for name, keeper in run["keepers"].items():
+            keeper.offer(maml.step, run[name])
         if maml.seconds - drawn >= UPDATE_SECONDS or maml.step == config.steps:
             drawn = maml.seconds
             progress.progress(maml.step / config.steps, text=f"step {maml.step} of {config.steps} · "
                               f"{maml.seconds:.0f} s · MAML query MSE {maml.loss_after:.3f}")  # fmt: skip
-            chart.plotly_chart(sine_training_curves(run["maml_records"], run["joint_records"]),
-                               key=f"sine_live_{maml.step}")  # fmt: skip
+            show_chart(sine_training_curves(run["maml_records"], run["joint_records"]),
+                               key=f"sine_live_{maml.step}", container=chart)  # fmt: skip
         if deadline.passed():
             run["stopped"], run["reason"] = True, deadline.reason
             break
@@ -129,6 +194,7 @@ def _drive(run: dict, deadline: Deadline) -> None:
 
 
 def _report(run: dict) -> None:
+    """One line on how the run ended; the curves come further down (``show_training_report``)."""
     config, records = run["config"], run["maml_records"]
     if "held_out" not in run:
         steps = (0, 1, 10)
@@ -138,9 +204,15 @@ def _report(run: dict) -> None:
     why = f" ({run['reason']})" if run.get("reason") else ""
     (st.warning if why else st.success)(
         f"{verb} after {len(records)} of {config.steps} steps ({records[-1].seconds:.0f} s){why}, "
-        f"K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}."
+        f"K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}. Shown below: this pair."
     )
-    st.plotly_chart(sine_training_curves(records, run["joint_records"]), key="sine_curves")
+
+
+def show_training_report(run: dict) -> None:
+    """The training curves of a pair trained in the page and its held-out MSEs (nothing for the shipped pair)."""
+    if "maml_records" not in run:
+        return
+    show_chart(sine_training_curves(run["maml_records"], run["joint_records"]), key="sine_curves")
     maml, joint = run["held_out"]["maml"], run["held_out"]["joint"]
     st.caption(
         f"Over {HELD_OUT_TASKS} new tasks, MSE on the grid before adapting / after 1 step / after 10 steps: "
@@ -161,20 +233,25 @@ def _draw_new_points() -> None:
     st.session_state["sine_points_seed"] = random.randrange(1_000_000)
 
 
-def task_controls() -> tuple[SinusoidTask, int]:
-    """Amplitude and phase sliders, buttons for a random task or new points; the task and the points' seed."""
+def task_controls() -> tuple[SinusoidTask, int, list[int]]:
+    """One row: amplitude and phase sliders, the fine-tuning steps to show, buttons for a random task or new
+    points; returns the task, the points' seed and the step counts."""
     st.session_state.setdefault("sine_points_seed", 0)
-    amplitude, phase, buttons = st.columns([2, 2, 1])
+    amplitude, phase, steps, buttons = st.columns([2, 2, 3, 1.6])
     value = amplitude.slider("amplitude", *AMPLITUDE_RANGE, 3.0, 0.1, key="sine_amplitude")
     shift = phase.slider("phase", 0.0, round(math.pi, 2), 1.0, 0.01, key="sine_phase")
-    buttons.button("New random task", icon=":material/casino:", key="sine_new_task", on_click=_draw_new_task)
-    buttons.button("New K points", icon=":material/scatter_plot:", key="sine_new_points", on_click=_draw_new_points)
-    return SinusoidTask(float(value), float(shift)), int(st.session_state["sine_points_seed"])
+    chosen = step_choice(steps)
+    buttons.button("New task", icon=":material/casino:", key="sine_new_task", on_click=_draw_new_task,
+                   help="A random amplitude and phase", width="stretch")  # fmt: skip
+    buttons.button("New points", icon=":material/scatter_plot:", key="sine_new_points", on_click=_draw_new_points,
+                   help="Another K points of the same wave", width="stretch")  # fmt: skip
+    return SinusoidTask(float(value), float(shift)), int(st.session_state["sine_points_seed"]), chosen
 
 
-def step_choice() -> list[int]:
-    return st.multiselect("fine-tuning steps to show (gradient steps on the K points, learning rate 0.01)",
-                          STEP_CHOICES, default=[0, 1, 10], key="sine_fine_tune_steps")  # fmt: skip
+def step_choice(container=st) -> list[int]:
+    return container.multiselect("fine-tuning steps to show", STEP_CHOICES, default=[0, 1, 10],
+                                 key="sine_fine_tune_steps",
+                                 help="Gradient steps on the K points, learning rate 0.01")  # fmt: skip
 
 
 def show_comparison(run: dict, task: SinusoidTask, n_shot: int, points_seed: int, steps: list[int]) -> None:
@@ -189,7 +266,7 @@ def show_comparison(run: dict, task: SinusoidTask, n_shot: int, points_seed: int
     left, right = st.columns(2)
     for column, (name, curve) in zip((left, right), curves.items()):
         title = f"{name}: {'meta-trained' if name == 'MAML' else 'trained on all tasks'}, then fine-tuned"
-        column.plotly_chart(fine_tune_figure(curve, support_x, support_y, title), key=f"sine_fit_{name}")
+        show_chart(fine_tune_figure(curve, support_x, support_y, title), key=f"sine_fit_{name}", container=column)
     first = curves["MAML"].steps
     table = pd.DataFrame({"steps": first, **{f"{name} MSE": curve.mse for name, curve in curves.items()}})
     st.dataframe(table, hide_index=True, width="content")
@@ -200,3 +277,36 @@ def show_comparison(run: dict, task: SinusoidTask, n_shot: int, points_seed: int
         one.metric("MAML, MSE after 1 step", f"{maml:.3f}")
         two.metric("joint training, MSE after 1 step", f"{joint:.3f}", delta=f"{joint - maml:+.3f} vs MAML",
                    delta_color="inverse")  # fmt: skip
+
+
+def show_training_scrub(run: dict, task: SinusoidTask, n_shot: int, points_seed: int) -> None:
+    """A slider over the kept meta-iterations: both networks as they were then, one step on this task's K points,
+    beside their held-out MSE after one step at every snapshot."""
+    snapshots = run.get("snapshots", {})
+    steps = [snapshot.step for snapshot in snapshots.get("maml", ())]
+    if len(steps) < 2 or [s.step for s in snapshots.get("joint", ())] != steps:
+        st.info(SCRUB["none"], icon=":material/history:")
+        return
+    support_x, support_y = task.points(n_shot, points_seed)
+    total = steps[-1]
+
+    def draw_at_step(step: int) -> None:
+        index = steps.index(step)
+        fits = {name: sine_fits(run[name], [snapshots[name][index]], task, support_x, support_y, (0, 1))[0].curve
+                for name in NAMES}  # fmt: skip
+        lines = [(SCRUB["before"].format(mse=fits["maml"].mse[0]), fits["maml"].predictions[0].numpy(),
+                  COLOURS["maml"], "dot")]  # fmt: skip
+        lines += [(SCRUB["after"].format(name=NAMES[name], mse=fit.mse[1]), fit.predictions[1].numpy(), COLOURS[name],
+                   "solid") for name, fit in fits.items()]  # fmt: skip
+        curve = fits["maml"]
+        left, right = st.columns([3, 2])
+        show_chart(fit_at_step_figure(
+            curve.grid.numpy(), curve.truth.numpy(), lines, support_x.squeeze(1).numpy(), support_y.squeeze(1).numpy(),
+            SCRUB["fit_title"].format(step=step, total=total), SCRUB["truth"], SCRUB["points"].format(k=n_shot),
+        ), key="sine_scrub_fit", container=left)  # fmt: skip
+        series = [(NAMES[name], run["snapshot_mse"][name], COLOURS[name]) for name in NAMES]
+        mse_title = SCRUB["mse_title"].format(tasks=SCRUB_TASKS)
+        figure = value_by_step_figure(steps, series, step, mse_title, SCRUB["mse_x"], SCRUB["mse_y"])
+        show_chart(figure, key="sine_scrub_mse", container=right)
+
+    scrub_snapshots(steps, draw_at_step, key="sine_scrub_step", label=SCRUB["slider"], help=SCRUB["help"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.charts import show_chart
 from app.device import chosen_device
 from app.fair_use import Deadline, limits_sentence, training_turn
 from app.models import keep_session_model
@@ -18,10 +19,11 @@ from core.datasets.roles import SplitRoles, assign_roles, validation_sampler
 from core.episodes import EpisodeSampler
 from core.figures.common import training_curves
 from core.preprocessing import fitted_preprocessing
-from core.training import TrainConfig, train
+from core.training import Snapshot, TrainConfig, train
 from core.training.pretraining import pretrain
 
 UPDATE_EVERY = 5  # steps between chart updates: often enough to watch, rarely enough to stay fast
+SNAPSHOT_MODELS = 3  # page-trained models per page whose snapshots are kept (a Conv-4's ten: about 4.5 MB)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ def _drive(entry: dict, total: int, deadline: Deadline) -> str | None:
             if record.step % UPDATE_EVERY == 0 or record.val_accuracy is not None or record.step == total:
                 text = f"episode {record.step} of {total} · loss {record.loss:.3f}" + _speed(entry, record)
                 progress.progress(record.step / total, text=text)
-                chart.plotly_chart(training_curves(entry["records"]), key=f"curves_{record.step}")
+                show_chart(training_curves(entry["records"]), key=f"curves_{record.step}", container=chart)
             if deadline.passed():
                 return deadline.reason
     except FloatingPointError as error:
@@ -159,6 +161,7 @@ def _finish(prefix: str, entry: dict, stopped: bool, reason: str | None = None) 
                      "trained_in": "the playground page", **({"stopped_because": reason} if reason else {})},
     }  # fmt: skip
     keep_session_model(name, run.algorithm, metadata)
+    _keep_snapshots(prefix, name, run.snapshots)
     _trained(prefix).append(name)
     st.session_state[f"{prefix}_curves"] = entry["records"]
     verb = "Stopped" if stopped else "Finished"
@@ -174,6 +177,20 @@ def show_last_message(prefix: str) -> None:
     kind, text = st.session_state.pop(f"{prefix}_message", (None, None))
     if text:
         (st.warning if kind == "warning" else st.success)(text)
+
+
+def _keep_snapshots(prefix: str, name: str, snapshots: tuple[Snapshot, ...]) -> None:
+    """The run's snapshots under the model's name; only the newest ``SNAPSHOT_MODELS`` models' stay in memory."""
+    kept = st.session_state.setdefault(f"{prefix}_snapshots", {})
+    kept[name] = snapshots
+    for old in list(kept)[:-SNAPSHOT_MODELS]:
+        del kept[old]
+
+
+def session_snapshots(prefix: str, name: str) -> tuple[Snapshot, ...]:
+    """The weights kept while the session model ``name`` trained on this page (``core.training.replay`` replays
+    them; ``app.training_scrub.scrub_snapshots`` draws a slider over their steps); () when none are kept."""
+    return st.session_state.get(f"{prefix}_snapshots", {}).get(name, ())
 
 
 def _trained(prefix: str) -> list[str]:

@@ -2,12 +2,16 @@
 
 Nothing is ever unpickled: weights are read with safetensors, the rest is JSON, and
 the architecture is rebuilt from the JSON before the weights are checked against it.
+A checkpoint may also carry snapshots of the weights taken during training
+(``snapshot.<step>.<name>`` tensors, their steps listed in the JSON), to replay training.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,14 @@ class CheckpointError(ValueError):
     """A file that is not a usable checkpoint; the message says which file and why."""
 
 
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The model's weights (and buffers, e.g. BatchNorm statistics) after ``step`` training steps, on the CPU."""
+
+    step: int
+    state: dict[str, torch.Tensor]
+
+
 def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     """(weights, metadata) paths for ``path`` given with or without a suffix."""
     path = Path(path)
@@ -34,12 +46,19 @@ def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
     return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
 
 
-def save_checkpoint(path: str | Path, algorithm: FewShotAlgorithm, metadata: dict[str, Any]) -> tuple[Path, Path]:
-    """Write weights and metadata; ``metadata`` holds data set, split, training and accuracy."""
+def save_checkpoint(
+    path: str | Path, algorithm: FewShotAlgorithm, metadata: dict[str, Any], snapshots: Sequence[Snapshot] = (),
+    snapshot_dtype: torch.dtype = torch.float16,
+) -> tuple[Path, Path]:  # fmt: skip
+    """Write weights and metadata; ``metadata`` holds data set, split, training and accuracy.
+
+    ``snapshots`` (``TrainingRun.snapshots``) go into the same file, their floating-point tensors in
+    ``snapshot_dtype`` (half precision halves their size; they are for pictures, not for predictions).
+    """
     weights_path, json_path = checkpoint_paths(path)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in algorithm.state_dict().items()}
-    save_file(state, str(weights_path))
+    save_file(state | snapshot_tensors(snapshots, snapshot_dtype), str(weights_path))
     record = {
         "format": FORMAT,
         "algorithm": algorithm.name,
@@ -47,6 +66,11 @@ def save_checkpoint(path: str | Path, algorithm: FewShotAlgorithm, metadata: dic
         "preprocessing": algorithm.preprocessing.to_dict(),
         **metadata,
     }
+    if snapshots:
+        record["snapshots"] = {
+            "steps": [s.step for s in snapshots],
+            "dtype": str(snapshot_dtype).removeprefix("torch."),
+        }
     json_path.write_text(json.dumps(record, indent=2, default=_jsonable) + "\n")
     return weights_path, json_path
 
@@ -133,7 +157,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     weights_path, json_path = checkpoint_paths(path)
     record = read_metadata(path)
     algorithm = build_algorithm(record, json_path)
-    state = _read_weights(weights_path)
+    state = {k: v for k, v in _read_weights(weights_path).items() if not k.startswith("snapshot.")}
     expected = algorithm.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
@@ -150,6 +174,55 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         )
     algorithm.load_state_dict(state)
     return algorithm.to(device).eval(), record
+
+
+def load_snapshots(path: str | Path) -> tuple[Snapshot, ...]:
+    """The snapshots saved with the checkpoint at ``path``, in step order; () for a checkpoint without any.
+
+    Each is checked against the architecture the JSON describes, like the weights themselves.
+    """
+    weights_path, json_path = checkpoint_paths(path)
+    record = read_metadata(path)
+    listed = record.get("snapshots")
+    steps = listed.get("steps") if isinstance(listed, dict) else None
+    if not steps:
+        return ()
+    expected = build_algorithm(record, json_path).state_dict()
+    try:
+        return split_snapshot_tensors(_read_weights(weights_path), steps, expected)
+    except (ValueError, TypeError) as error:
+        raise CheckpointError(f"{weights_path}: {error}; use the files saved together") from None
+
+
+def snapshot_tensors(snapshots: Sequence[Snapshot], dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
+    """Flat ``snapshot.<step>.<name>`` tensors, floating ones converted to ``dtype`` (integer buffers kept)."""
+    return {f"snapshot.{snapshot.step}.{name}": (tensor.to(dtype) if dtype and tensor.is_floating_point()
+                                                 else tensor).contiguous()
+            for snapshot in snapshots for name, tensor in snapshot.state.items()}  # fmt: skip
+
+
+def split_snapshot_tensors(
+    tensors: dict[str, torch.Tensor], steps: Sequence[int], expected: dict[str, torch.Tensor]
+) -> tuple[Snapshot, ...]:
+    """``snapshot_tensors``' keys among ``tensors`` -> snapshots in step order, in ``expected``'s dtypes.
+
+    Raises ValueError, naming the step, when the steps differ from ``steps`` or a snapshot does not fit.
+    """
+    grouped: dict[int, dict[str, torch.Tensor]] = {}
+    for name, tensor in tensors.items():
+        if name.startswith("snapshot."):
+            _, step, key = name.split(".", 2)
+            if not step.isdigit():
+                raise ValueError(f"snapshot tensor {name!r} does not name a step")
+            grouped.setdefault(int(step), {})[key] = tensor
+    if sorted(grouped) != sorted(int(step) for step in steps):
+        raise ValueError(f"the snapshot steps {sorted(grouped)} differ from the JSON's {sorted(steps)}")
+    snapshots = []
+    for step, state in sorted(grouped.items()):
+        if set(state) != set(expected) or any(state[k].shape != v.shape for k, v in expected.items()):
+            raise ValueError(f"the snapshot at step {step} does not fit the model's weights")
+        snapshots.append(Snapshot(step, {k: state[k].to(v.dtype) for k, v in expected.items()}))
+    return tuple(snapshots)
 
 
 def build_algorithm(record: dict, source: Path | str = "checkpoint") -> FewShotAlgorithm:

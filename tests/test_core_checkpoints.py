@@ -1,3 +1,4 @@
+import json
 import pickle
 
 import pytest
@@ -114,3 +115,15 @@ def test_learner_refuses_bad_support_sets(saved, small_glyphs):
         learner.predict(images, ["a", "b"], images)
     with pytest.raises(ValueError, match="at least two classes"):
         learner.predict(images, ["a", "a", "a"], images)
+
+
+@pytest.mark.parametrize("listed", [[0, 5], ["a"], {"0": 1}, "0,5", 7, [[0]]])
+def test_odd_snapshot_lists_give_a_checkpoint_error_or_none(saved, listed):
+    from core.checkpoints import load_snapshots
+
+    _, path = saved
+    record = json.loads(path.with_suffix(".json").read_text())
+    path.with_suffix(".json").write_text(json.dumps({**record, "snapshots": {"steps": listed}}))
+    with pytest.raises(CheckpointError, match="model.safetensors"):
+        load_snapshots(path)
+    assert load_checkpoint(path)[0] is not None  # the model itself still loads

@@ -190,3 +190,28 @@ def test_a_diverging_loss_saves_the_last_good_weights_and_advises_a_smaller_rate
     )
     model, _ = load_checkpoint(tmp_path / "diverged")
     assert all(torch.isfinite(v.float()).all() for v in model.state_dict().values())
+
+
+def test_snapshots_are_saved_with_the_checkpoint_and_a_resumed_run_keeps_the_earlier_ones(tmp_path):
+    from core.checkpoints import load_snapshots
+
+    assert main(["train", *RESUMABLE, "--episodes", "8", "--snapshots", "3", "--out", str(tmp_path / "half")]) == 0
+    assert [s.step for s in load_snapshots(tmp_path / "half")] == [0, 4, 8]
+    resumed = [
+        "--episodes",
+        "16",
+        "--snapshots",
+        "3",
+        "--resume",
+        str(tmp_path / "half"),
+        "--out",
+        str(tmp_path / "all"),
+    ]
+    assert main(["train", *RESUMABLE, *resumed]) == 0
+    steps = [s.step for s in load_snapshots(tmp_path / "all")]
+    assert steps[:2] == [0, 4] and steps[-1] == 16 and steps == sorted(set(steps)), steps
+    assert (
+        load_snapshots(tmp_path / "half")[-1].state.keys() == load_checkpoint(tmp_path / "all")[0].state_dict().keys()
+    )
+    assert main(["train", *RESUMABLE, "--episodes", "2", "--out", str(tmp_path / "none")]) == 0
+    assert load_snapshots(tmp_path / "none") == ()

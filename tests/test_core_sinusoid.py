@@ -5,7 +5,7 @@ import torch
 from torch.func import functional_call
 from torch.nn import functional as F
 
-from core.figures.sinusoid import fine_tune_figure, sine_training_curves
+from core.figures.sinusoid import fine_tune_figure, fit_at_step_figure, sine_training_curves, value_by_step_figure
 from core.sinusoid import (
     SineProgress,
     SineTrainConfig,
@@ -154,3 +154,18 @@ def test_figures_show_the_wave_the_points_and_each_step_count(task_points):
     curves = sine_training_curves(records, records[:50], window=10)
     assert len(curves.data) == 4 and len(curves.data[3].x) == 50
     assert curves.data[0].y[-1] == pytest.approx(sum(1.0 / s for s in range(91, 101)) / 10)
+
+
+def test_the_scrub_figures_take_their_words_from_the_caller_and_keep_their_axes_still(task_points):
+    task, x, y = task_points
+    curves = [fine_tune_curve(regressor(seed), task, x, y, steps=[0, 1]) for seed in (0, 1)]
+    figures = [fit_at_step_figure(c.grid.numpy(), c.truth.numpy(), [("after one", c.predictions[1].numpy(), "red",
+                                  "solid")], x[:, 0].numpy(), y[:, 0].numpy(), "at step 5", "wave", "points")
+               for c in curves]  # fmt: skip
+    assert [t.name for t in figures[0].data] == ["wave", "after one", "points"]
+    assert figures[0].layout.title.text == "at step 5"
+    assert figures[0].layout.yaxis.range == figures[1].layout.yaxis.range  # set by the wave, not the predictions
+    assert list(figures[0].data[1].y) != list(figures[1].data[1].y)
+    by_step = value_by_step_figure([0, 10, 20], [("MAML", [3.0, 1.0, 0.5], "blue")], 10, "t", "step", "MSE")
+    assert list(by_step.data[0].x) == [0, 10, 20] and by_step.layout.shapes[0].x0 == 10
+    assert by_step.layout.xaxis.title.text == "step" and by_step.layout.yaxis.type == "log"

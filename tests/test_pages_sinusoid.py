@@ -92,3 +92,34 @@ def test_an_interrupted_run_is_kept_as_stopped():
     assert not at.exception, [e.value for e in at.exception]
     assert "Stopped after 40 of 60 steps" in at.success[0].value
     assert at.dataframe[0].value.shape == (3, 3)
+
+
+def scrub_figure(at: AppTest) -> dict:
+    return next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
+                if json.loads(c.proto.spec)["layout"]["title"]["text"].startswith("At meta-iteration"))  # fmt: skip
+
+
+def test_the_scrub_slider_replays_the_shipped_pairs_training():
+    at = open_page()
+    shipped = json.loads((ROOT / "assets" / "sine" / "maml.json").read_text())["snapshots"]["steps"]
+    slider = at.select_slider(key="sine_scrub_step")
+    assert list(slider.options) == [f"{step:,}" for step in shipped] and slider.value == shipped[-1]
+    last = scrub_figure(at)
+    assert last["layout"]["title"]["text"].startswith(f"At meta-iteration {shipped[-1]:,} of {shipped[-1]:,}")
+    slider.set_value(shipped[1]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    early = scrub_figure(at)
+    assert early["layout"]["title"]["text"].startswith(f"At meta-iteration {shipped[1]:,} of")
+    names = [trace["name"] for trace in early["data"]]
+    assert any(name.startswith("MAML, after 1 step") for name in names)
+    assert names != [trace["name"] for trace in last["data"]]  # the MSEs in the legend moved with the weights
+
+
+def test_a_pair_trained_in_the_page_can_be_scrubbed_up_to_where_it_stopped():
+    at = trained_page()
+    assert at.select_slider(key="sine_scrub_step").value == 60
+    run = at.session_state["sine_run"]
+    steps = [snapshot.step for snapshot in run["snapshots"]["maml"]]
+    assert steps[0] == 0 and steps[-1] == 60 and 2 < len(steps) <= 10
+    assert [snapshot.step for snapshot in run["snapshots"]["joint"]] == steps
+    assert len(run["snapshot_mse"]["maml"]) == len(steps)

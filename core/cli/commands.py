@@ -106,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-minutes", type=float, default=None,
         help="stop meta-training after this long, as Ctrl-C does: test, save, and --resume later",
     )  # fmt: skip
+    train_parser.add_argument(
+        "--snapshots", type=int, default=0,
+        help="keep the weights at about this many evenly spaced steps (at least 2), saved with the checkpoint "
+             "in float16 so pages can replay training (a Conv-4 grows by about 230 KB each); default 0: none",
+    )  # fmt: skip
     train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
     train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
     train_parser.add_argument("--resume", type=Path, default=None,

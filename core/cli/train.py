@@ -14,6 +14,7 @@ import torch
 from core.algorithms import ALGORITHMS
 from core.checkpoints import (
     load_checkpoint,
+    load_snapshots,
     read_metadata,
     read_resume_state,
     resume_path,
@@ -62,11 +63,11 @@ def run_train(args: argparse.Namespace) -> int:
         algorithm = ALGORITHMS[args.algorithm](preprocessing, **_settings(args)).to(device)
         if args.resume:
             algorithm = _resumed_model(algorithm, spec, args, context, device)
-        resume_state = None
+        resume_state, snapshots = None, ()
         if args.algorithm == "finetune":
             interrupted, training = _pretrain(algorithm, dataset, roles, args)
         else:
-            interrupted, training, resume_state = _meta_train(algorithm, dataset, roles, args, context)
+            interrupted, training, resume_state, snapshots = _meta_train(algorithm, dataset, roles, args, context)
         training |= {"device": device.type, "world_size": context.world_size}
     finally:
         stop(context)  # the tests and the checkpoint below are rank 0's alone
@@ -87,7 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         "training": {**training, "interrupted": interrupted, "seed": args.seed},
         "test_accuracy": tests,
     }
-    weights, _ = save_checkpoint(args.out, algorithm, metadata)
+    weights, _ = save_checkpoint(args.out, algorithm, metadata, snapshots)
     if resume_state is not None:
         save_resume_state(args.out, resume_state)
     best = f" (best validation at step {training['best_step']})" if training.get("best_step") else ""
@@ -135,7 +136,7 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     test_n_way = algorithm.settings.get("n_way") or (args.test_ways or [5])[0]
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
-                         args.validate_every, args.val_episodes, args.amp)  # fmt: skip
+                         args.validate_every, args.val_episodes, args.amp, snapshots=args.snapshots)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)
     if args.resume:
         saved = read_metadata(args.resume).get("training", {})
@@ -157,12 +158,15 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
                   f"Continue with --resume {args.out} --lr {args.lr / 10:g}", file=sys.stderr)  # fmt: skip
     run.finish()
     resume_state = run.resume_state()  # the last weights, not the best validated ones finish() put back
+    # a resumed run keeps the earlier sittings' snapshots from before its own first one
+    first_new = run.snapshots[0].step if run.snapshots else run.step
+    earlier = [s for s in load_snapshots(args.resume) if s.step < first_new] if args.resume else []
     return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
                          "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
                          "seconds": round(run.seconds, 1), "global_meta_batch": global_batch,
                          "stopped_because": stopped_because, "max_minutes": args.max_minutes,
                          "resumed_from": str(args.resume) if args.resume else None,
-                         }, resume_state  # fmt: skip
+                         }, resume_state, (*earlier, *run.snapshots)  # fmt: skip
 
 
 def _until(run, minutes: float | None):

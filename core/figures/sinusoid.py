@@ -64,3 +64,56 @@ def fine_tune_figure(curve: FineTuneCurve, support_x: torch.Tensor, support_y: t
         legend={"orientation": "h", "y": -0.2}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )  # fmt: skip
     return figure
+
+
+def fit_at_step_figure(
+    grid: np.ndarray,
+    truth: np.ndarray,
+    lines: Sequence[tuple[str, np.ndarray, str, str]],
+    support_x: np.ndarray,
+    support_y: np.ndarray,
+    title: str,
+    truth_label: str,
+    points_label: str,
+) -> go.Figure:
+    """The true wave, the K points and predictions on ``grid`` ([G]), each line (name, [G] values, colour, dash).
+
+    The y-axis is fixed by the wave alone, so moving between training steps does not rescale it.
+    """
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=grid, y=truth, mode="lines", name=truth_label,
+                                line={"color": "black", "width": 3}))  # fmt: skip
+    for name, values, colour, dash in lines:
+        figure.add_trace(go.Scatter(x=grid, y=values, mode="lines", name=name,
+                                    line={"color": colour, "dash": dash, "width": 2.5}))  # fmt: skip
+    figure.add_trace(go.Scatter(x=support_x, y=support_y, mode="markers", name=points_label,
+                                marker={"color": "#d62728", "size": 11, "symbol": "triangle-up"}))  # fmt: skip
+    limit = max(2.0, 1.4 * float(np.abs(truth).max()))
+    figure.update_layout(
+        title=title, xaxis_title="x", yaxis_title="y", yaxis_range=[-limit, limit], height=400,
+        legend={"orientation": "h", "y": -0.18}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        font={"size": 15},
+    )  # fmt: skip
+    return figure
+
+
+def value_by_step_figure(
+    steps: Sequence[int],
+    series: Sequence[tuple[str, Sequence[float], str]],
+    selected: int,
+    title: str,
+    x_title: str,
+    y_title: str,
+) -> go.Figure:
+    """One line per (name, value at each of ``steps``, colour), a log y-axis, and a marker line at ``selected``."""
+    figure = go.Figure()
+    for name, values, colour in series:
+        figure.add_trace(go.Scatter(x=list(steps), y=list(values), mode="lines+markers", name=name,
+                                    line={"color": colour, "width": 2.5}, marker={"size": 8}))  # fmt: skip
+    figure.add_vline(x=selected, line={"color": "#444", "dash": "dash", "width": 2})
+    figure.update_layout(
+        title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis_type="log", height=400,
+        legend={"orientation": "h", "y": -0.25}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        font={"size": 15},
+    )  # fmt: skip
+    return figure

@@ -32,6 +32,7 @@ from core.runtime.distributed import (
     average_values,
     broadcast_module,
 )
+from core.training.snapshots import DEFAULT_COUNT, Snapshot, SnapshotKeeper
 
 CPU_TASK_BATCH_IMAGES = 128  # fastest of 80-640 on a 2-core CPU, 5-way and 20-way alike
 
@@ -51,6 +52,8 @@ class TrainConfig:
         task_batched: run a meta-batch of same-shaped episodes as one pass where the algorithm
             can (``meta_batch_loss``); False keeps the per-task loop, the reference.
         task_batch_images: images per task-batched pass (None: 128 on a CPU, all on a GPU).
+        snapshots: about this many copies of the weights kept at evenly spaced steps, the start and
+            the end included, to replay training (``TrainingRun.snapshots``); 0 keeps none.
     """
 
     episodes: int = 2000
@@ -63,6 +66,7 @@ class TrainConfig:
     amp: bool = False
     task_batched: bool = True
     task_batch_images: int | None = None
+    snapshots: int = DEFAULT_COUNT
 
 
 def check_precision(amp: bool, device: torch.device) -> None:
@@ -98,6 +102,8 @@ class TrainingRun(Iterator[Progress]):
     ) -> None:
         if config.episodes < 1 or config.meta_batch < 1:
             raise ValueError("episodes and meta_batch must be at least 1")
+        if config.snapshots == 1 or config.snapshots < 0:
+            raise ValueError(f"snapshots must be 0 (none) or at least 2, got {config.snapshots}")
         check_precision(config.amp, algorithm.device)
         self.algorithm, self.sampler, self.config, self.validation = algorithm, sampler, config, validation
         self.distributed = distributed
@@ -111,8 +117,12 @@ class TrainingRun(Iterator[Progress]):
         self.best_step: int | None = None
         self._best_state: dict | None = None
         self._last_state: dict[str, torch.Tensor] | None = None  # kept by finish(), before the best comes back
+        keep = config.snapshots and distributed.is_main  # every rank holds the same weights
+        self._keeper = SnapshotKeeper(config.snapshots, config.episodes) if keep else None
 
     def __next__(self) -> Progress:
+        if self._keeper is not None:
+            self._keeper.offer(self.step, self.algorithm)  # the weights after self.step steps
         if self.step >= self.config.episodes:
             self.finish()
             raise StopIteration
@@ -206,6 +216,14 @@ class TrainingRun(Iterator[Progress]):
             self._best_state = copy.deepcopy(self.algorithm.state_dict())
         return Progress(**{**record.__dict__, "val_accuracy": result.mean, "val_ci95": result.ci95, "best": improved})
 
+    @property
+    def snapshots(self) -> tuple[Snapshot, ...]:
+        """The weights kept so far, in step order (step 0: before training; none when ``config.snapshots`` is 0).
+
+        After ``resume`` they start at the resumed step: a checkpoint's earlier snapshots are not carried over.
+        """
+        return self._keeper.snapshots if self._keeper is not None else ()
+
     def resume_state(self) -> dict[str, torch.Tensor]:
         """The current (not the best) weights and Adam's moments, as flat CPU tensors to save beside a checkpoint.
 
@@ -232,6 +250,8 @@ class TrainingRun(Iterator[Progress]):
 
     def finish(self) -> None:
         """Load the best validated weights (no-op when nothing was validated)."""
+        if self._keeper is not None:
+            self._keeper.finish(self.step, self.algorithm)  # the last weights, not the best ones put back below
         self._last_state = self.resume_state()
         if self._best_state is not None:
             self.algorithm.load_state_dict(self._best_state)
