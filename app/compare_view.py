@@ -6,20 +6,56 @@ import csv
 import io
 import json
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from core.compare.runner import ContenderResult, SweepPoint, run_comparison, run_sweep
+from app.charts import show_chart
+from core.compare.runner import (
+    QUICK_MIN_EPISODES,
+    ContenderResult,
+    SweepPoint,
+    run_comparison,
+    run_for,
+    run_sweep,
+)  # fmt: skip
 from core.evaluation import Accuracy
 from core.figures.compare import accuracy_against_time, accuracy_bars, sweep_curves
 
 UPDATE_EVERY = 2  # episodes between table refreshes while a comparison runs
 
+# Every English string of the page's charts and table, in one place.
+TEXT = {
+    "bars": "Query accuracy with 95% CI",
+    "bars_shipped": "Query accuracy with 95% CI (shipped result)",
+    "bars_axis": "query accuracy (%), error bar: 95% CI",
+    "chance": "chance ({chance})",
+    "kinds": {"meta-learned": "meta-learned", "baseline": "baseline (no meta-training)"},
+    "cost": "Accuracy against time per episode (adaptation included)",
+    "cost_x": "median ms per episode (log scale)",
+    "accuracy": "query accuracy (%)",
+    "sweep_live": "so far",
+    "notes": "Notes: ",
+    "while_running": "Your run is on its way; meanwhile, the shipped result.",
+    "quick_note": "Quick run: {episodes} episodes in {seconds:.0f} s, so the intervals are wide (up to ±{widest:.1f} "
+                  "points) and peak memory is not measured. Run the comparison with more episodes for tighter ones.",
+}  # fmt: skip
+TABLE_COLUMNS = {  # data column -> (label shown, width in px, help); "kind" and "note" are in the CSV only
+    "method": ("method", 280, "checkpoint or baseline (the chart's colour says which is meta-learned)"),
+    "accuracy %": ("accuracy %", 85, "mean query accuracy over the episodes"),
+    "95% CI ±": ("± 95% CI", 75, "half-width of the 95% confidence interval of the mean, in points"),
+    "episodes": ("episodes", 75, "episodes run"),
+    "ms per episode (median)": ("ms / episode", 95, "median time per episode, adaptation to the support set included"),
+    "parameters": ("parameters", 90, "trainable parameters"),
+    "peak MiB (tensors, 1st episode)": ("peak MiB", 80, "peak memory of the tensors allocated on the 1st episode, "
+                                                       "weights excluded"),
+}  # fmt: skip
 
-def results_rows(results: tuple[ContenderResult, ...]) -> list[dict]:
-    """One row per contender: what the table shows and the CSV holds."""
+
+def results_rows(results) -> list[dict]:
+    """One row per contender (``ContenderResult`` or ``ShippedResult``), best first: what the table and CSV hold."""
     rows = []
     for result in results:
         accuracy = result.accuracy
@@ -27,13 +63,23 @@ def results_rows(results: tuple[ContenderResult, ...]) -> list[dict]:
             "method": result.name, "kind": result.kind,
             "accuracy %": round(100 * accuracy.mean, 2) if accuracy else None,
             "95% CI ±": round(100 * accuracy.ci95, 2) if accuracy else None,
-            "episodes": len(result.per_episode),
-            "ms per episode (median)": round(result.ms_per_episode, 1) if result.seconds else None,
+            "episodes": accuracy.episodes if accuracy else 0,
+            "ms per episode (median)": round(result.ms_per_episode, 1) if result.ms_per_episode else None,
             "parameters": result.parameters,
             "peak MiB (tensors, 1st episode)": round(result.peak_mib, 2) if result.peak_mib is not None else None,
             "note": (result.skipped and f"skipped: {result.skipped}") or result.note,
         })  # fmt: skip
     return sorted(rows, key=lambda row: -(row["accuracy %"] or -1))
+
+
+def show_table(rows: list[dict]) -> None:
+    """The results as a table that fits the page (the notes, long, as a caption under it)."""
+    config = {column: st.column_config.Column(label, width=width, help=help_text)
+              for column, (label, width, help_text) in TABLE_COLUMNS.items()}  # fmt: skip
+    st.dataframe(rows, hide_index=True, column_config=config, column_order=list(TABLE_COLUMNS))
+    notes = [f"**{row['method']}**: {row['note']}" for row in rows if row["note"]]
+    if notes:
+        st.caption(TEXT["notes"] + "; ".join(notes) + ".")
 
 
 def to_csv(rows: list[dict]) -> str:
@@ -52,23 +98,55 @@ def per_episode_csv(results: tuple[ContenderResult, ...]) -> str:
     return to_csv(rows) if rows else ""
 
 
-def stream_comparison(contenders, sampler, episodes: int) -> tuple[ContenderResult, ...]:
-    """Run the comparison with a progress bar and a table that fills in as episodes finish."""
-    bar, table = st.progress(0.0, text="starting…"), st.empty()
-    results = ()
-    for progress in run_comparison(contenders, sampler, episodes):
+def stream_comparison(contenders, sampler, episodes: int, seconds: float | None,
+                      shipped: tuple[str, int, int]) -> tuple[ContenderResult, ...]:  # fmt: skip
+    """Run the comparison (for at most ``seconds`` when given, see ``run_for``) with a progress bar, the shipped
+    result (``shipped``: source, n_way, n_shot) meanwhile, and a table that fills in as episodes finish."""
+    bar, meanwhile = st.progress(0.0, text="starting…"), st.empty()
+    with meanwhile.container():
+        st.caption(TEXT["while_running"])
+        show_shipped(*shipped, prefix="cmp_meanwhile")
+    table = st.empty()
+    start, results = time.perf_counter(), ()
+    runs = run_comparison(contenders, sampler, episodes) if seconds is None else \
+        run_for(contenders, sampler, seconds, episodes, min(QUICK_MIN_EPISODES, episodes))  # fmt: skip
+    for progress in runs:
         results = progress.results
         if progress.done % UPDATE_EVERY == 0 or progress.done == progress.total:
-            bar.progress(progress.done / progress.total, text=f"episode {progress.done} of {progress.total}")
-            table.dataframe(results_rows(results), hide_index=True)
+            fraction = progress.done / progress.total if seconds is None else \
+                min(1.0, (time.perf_counter() - start) / seconds)  # fmt: skip
+            bar.progress(fraction, text=f"episode {progress.done}" + ("" if seconds else f" of {progress.total}"))
+            table.dataframe(results_rows(results), hide_index=True, column_order=list(TABLE_COLUMNS)[:4])
     bar.empty()
+    meanwhile.empty()
     table.empty()
     return results
 
 
-def show_results(results: tuple[ContenderResult, ...], description: str, chance: float, prefix: str) -> None:
+def quick_note(results: tuple[ContenderResult, ...], seconds: float) -> str:
+    """What a quick run did and how wide its intervals are."""
+    ran = [r for r in results if r.accuracy]
+    widest = max((100 * r.accuracy.ci95 for r in ran), default=0.0)
+    return TEXT["quick_note"].format(episodes=max((len(r.per_episode) for r in ran), default=0), seconds=seconds,
+                                     widest=widest)  # fmt: skip
+
+
+def show_comparison(results, chance: float, title: str, prefix: str) -> list[dict]:
+    """The bar chart first (the figure the page exists for), then the table; returns the table's rows."""
+    show_chart(accuracy_bars(list(results), chance, title, axis_title=TEXT["bars_axis"], chance_label=TEXT["chance"],
+                             kind_names=TEXT["kinds"]), key=f"{prefix}_bars")  # fmt: skip
     rows = results_rows(results)
-    st.dataframe(rows, hide_index=True)
+    show_table(rows)
+    return rows
+
+
+def show_cost(results, prefix: str) -> None:
+    show_chart(accuracy_against_time(list(results), TEXT["cost"], x_title=TEXT["cost_x"], y_title=TEXT["accuracy"]),
+               key=f"{prefix}_cost")  # fmt: skip
+
+
+def show_results(results: tuple[ContenderResult, ...], description: str, chance: float, prefix: str) -> None:
+    rows = show_comparison(results, chance, TEXT["bars"], prefix)
     first = next((r for r in results if r.episode_hashes), None)
     same = first is not None and all(r.episode_hashes == first.episode_hashes for r in results if r.episode_hashes)
     st.caption(
@@ -77,9 +155,7 @@ def show_results(results: tuple[ContenderResult, ...], description: str, chance:
         + " Time includes each method's adaptation to the support set; peak memory counts the tensors a method "
         "allocates on the first episode (weights excluded)."
     )
-    left, right = st.columns(2)
-    left.plotly_chart(accuracy_bars(list(results), chance, "Query accuracy with 95% CI"), key=f"{prefix}_bars")
-    right.plotly_chart(accuracy_against_time(list(results)), key=f"{prefix}_cost")
+    show_cost(results, prefix)
     left, right = st.columns(2)
     left.download_button("Results (CSV)", to_csv(rows), "comparison.csv", "text/csv", icon=":material/download:",
                          key=f"{prefix}_csv")  # fmt: skip
@@ -95,7 +171,8 @@ def stream_sweep(contenders, make_sampler, axis: str, values: list[int], base: t
         bar.progress(progress.fraction, text=f"{axis} sweep: {100 * progress.fraction:.0f}%")
         if progress.points != points:
             points = progress.points
-            chart.plotly_chart(sweep_curves(list(points), axis, "so far"), key=f"sweep_live_{len(points)}")
+            show_chart(sweep_curves(list(points), axis, TEXT["sweep_live"], y_title=TEXT["accuracy"]), container=chart,
+                       key=f"sweep_live_{len(points)}")  # fmt: skip
     bar.empty()
     chart.empty()
     return list(points)
@@ -167,24 +244,12 @@ def shipped_results(source: str, n_way: int, n_shot: int, path: Path = SHIPPED_R
 
 
 def show_shipped(source: str, n_way: int, n_shot: int, prefix: str) -> None:
-    """The shipped comparison as a table and the page's two charts, labelled as such; nothing when absent."""
+    """The shipped comparison as the page's chart, table and cost chart, labelled as such; nothing when absent."""
     found = shipped_results(source, n_way, n_shot)
     if found is None:
         return
     results, description, chance = found
-    st.info(f"{description}. Press **Run the comparison** to measure your own line-up on your own settings.",
-            icon=":material/inventory_2:")  # fmt: skip
-    rows = [{"method": r.name, "kind": r.kind,
-             "accuracy %": round(100 * r.accuracy.mean, 2) if r.accuracy else None,
-             "95% CI ±": round(100 * r.accuracy.ci95, 2) if r.accuracy else None,
-             "episodes": r.accuracy.episodes if r.accuracy else 0,
-             "ms per episode (median)": round(r.ms_per_episode, 1) if r.ms_per_episode else None,
-             "parameters": r.parameters,
-             "peak MiB (tensors, 1st episode)": round(r.peak_mib, 2) if r.peak_mib is not None else None,
-             "note": (r.skipped and f"skipped: {r.skipped}") or r.note}
-            for r in sorted(results, key=lambda r: -(r.accuracy.mean if r.accuracy else -1))]  # fmt: skip
-    st.dataframe(rows, hide_index=True)
-    left, right = st.columns(2)
-    left.plotly_chart(accuracy_bars(results, chance, "Query accuracy with 95% CI (shipped result)"),
-                      key=f"{prefix}_shipped_bars")  # fmt: skip
-    right.plotly_chart(accuracy_against_time(results), key=f"{prefix}_shipped_cost")
+    show_comparison(results, chance, TEXT["bars_shipped"], f"{prefix}_shipped")
+    st.info(f"{description}. Press **Quick run** or **Run the comparison** to measure your own line-up on your own "
+            "settings.", icon=":material/inventory_2:")  # fmt: skip
+    show_cost(results, f"{prefix}_shipped")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.charts import show_chart
 from app.compare_lineup import candidates
 from app.datasets import cached_dataset
 from core.compare.contenders import baseline_contenders, model_contender
@@ -16,6 +17,20 @@ from core.figures.montage import to_display
 GAME = "game_state"
 YOU = "you"
 COLUMNS = 5
+LAKE_N_WAY = 20  # people's 95.5% is for 20-way trials within one alphabet
+TEXT = {
+    "title": "You and the models on the same {trials} trials",
+    "axis": "accuracy (%), error bar: 95% CI",
+    "chance": "chance ({chance})",
+    "people": "people, Lake et al. (2015), 20-way: {accuracy}",
+    "reference": "For reference, people in Lake et al. (2015): {accuracy} on 20-way one-shot trials with every "
+                 "character from one alphabet (Omniglot's evaluation alphabets, {errors} errors)",
+    "drawn": ", the green line: the task of this game.",
+    "not_drawn": "; this game is {n_way}-way{mixed}, another task, so no line is drawn for it.",
+    "mixed": " with characters from any alphabet",
+    "wide": " With a handful of trials every interval is wide: play more for a tighter one. MAML and the fine-tuned "
+            "network normalise with the statistics of the images they are given, here one query at a time.",
+}  # fmt: skip
 
 
 def start(settings: dict) -> None:
@@ -75,19 +90,28 @@ def model_scores(trials: list[Episode], image_shape: tuple[int, ...], source: st
     return [model_score(p.name, p.predict, trials) for p in players]
 
 
-def show_results(you: PlayerScore, models: list[PlayerScore], trials: list[Episode]) -> None:
+def human_reference(n_way: int, within_alphabet: bool) -> tuple[tuple[float, str] | None, str]:
+    """People's accuracy as a line for the chart where this game is Lake's task (else None), and the caption."""
+    accuracy = f"{100 * HUMAN_ACCURACY_LAKE_2015:.1f}%"
+    text = TEXT["reference"].format(accuracy=accuracy, errors=f"{100 * (1 - HUMAN_ACCURACY_LAKE_2015):.1f}%")
+    if n_way == LAKE_N_WAY and within_alphabet:
+        return (HUMAN_ACCURACY_LAKE_2015, TEXT["people"].format(accuracy=accuracy)), text + TEXT["drawn"]
+    return None, text + TEXT["not_drawn"].format(n_way=n_way, mixed="" if within_alphabet else TEXT["mixed"])
+
+
+def show_results(you: PlayerScore, models: list[PlayerScore], trials: list[Episode], within_alphabet: bool) -> None:
+    """Your accuracy beside the chart of everyone's, then what the lines mean and the trials one by one."""
     scored = [you] + [m for m in models if m.accuracy]
-    st.metric("Your accuracy", f"{100 * you.accuracy.mean:.0f}%",
-              help=f"{sum(a == int(t.query_y[0]) for a, t in zip(you.answers, trials, strict=True))} of "
-                   f"{len(trials)} trials; 95% CI ±{100 * you.accuracy.ci95:.0f} points")  # fmt: skip
-    figure = game_scores(scored, trials[0].n_way, HUMAN_ACCURACY_LAKE_2015)
-    st.plotly_chart(figure, key="game_scores")
-    st.caption(
-        "The 95.5% is people on Lake et al.'s 20-way within-alphabet one-shot task (Omniglot evaluation "
-        "alphabets, 4.5% errors). With a handful of trials every interval is wide: play more for a tighter one. "
-        "MAML and the fine-tuned network normalise with the statistics of the images they are given, here one "
-        "query at a time."
-    )
+    n_way = trials[0].n_way
+    human, reference = human_reference(n_way, within_alphabet)
+    metric, chart = st.columns([1, 5])
+    metric.metric("Your accuracy", f"{100 * you.accuracy.mean:.0f}%",
+                  help=f"{sum(a == int(t.query_y[0]) for a, t in zip(you.answers, trials, strict=True))} of "
+                       f"{len(trials)} trials; 95% CI ±{100 * you.accuracy.ci95:.0f} points")  # fmt: skip
+    figure = game_scores(scored, n_way, TEXT["title"].format(trials=len(trials)), axis_title=TEXT["axis"],
+                         chance_label=TEXT["chance"], human=human)  # fmt: skip
+    show_chart(figure, container=chart, key="game_scores")
+    st.caption(reference + TEXT["wide"])
     skipped = [m for m in models if m.skipped]
     if skipped:
         st.caption("Could not play: " + "; ".join(f"{m.player} ({m.skipped})" for m in skipped))

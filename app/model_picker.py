@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.charts import show_chart
 from app.checkpoint_upload import checkpoint_upload
 from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_models, shipped_checkpoints
 from app.training_panel import TrainingDefaults, last_curves, show_last_message, training_panel
@@ -97,4 +98,4 @@ def _session_model_tools(prefix: str, name: str, algorithm: FewShotAlgorithm, me
     curves = last_curves(prefix)
     if curves:
         with st.expander("Training curves of the last run"):
-            st.plotly_chart(training_curves(curves), key=f"{prefix}_last_curves")
+            show_chart(training_curves(curves), key=f"{prefix}_last_curves")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.charts import show_chart
 from app.models import load_shipped, session_models, shipped_checkpoints
 from app.protonet_view import show_distances_and_probabilities, show_embedding_map
 from core.algorithms import DISPLAY_NAMES, FewShotAlgorithm
@@ -126,7 +127,7 @@ def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: lis
         st.caption("Boxes mark each query's highest relation score (green: the class it is given).")
         _show_relation_heatmap(trace, result.episode, rows, columns)
     elif isinstance(trace, AdaptationTrace):
-        st.plotly_chart(inner_loop_curves({"support loss": trace.support_loss}, "MAML's inner loop on your support "
+        show_chart(inner_loop_curves({"support loss": trace.support_loss}, "MAML's inner loop on your support "
                                           "set", "cross-entropy"), key="your_maml_curve")  # fmt: skip
         changed = [
             int((trace.predictions[k] != trace.predictions[k - 1]).sum()) for k in range(1, len(trace.predictions))
@@ -142,4 +143,4 @@ def _show_relation_heatmap(trace: RelationTrace, episode: Episode, rows: list[st
     figure.update_layout(xaxis_ticktext=columns, yaxis_ticktext=rows)
     figure.update_traces(customdata=[[(row, column) for column in columns] for row in rows],
                          hovertemplate="%{customdata[0]} vs %{customdata[1]}: %{z:.3f}<extra></extra>")  # fmt: skip
-    st.plotly_chart(figure, key="your_relation_heatmap")
+    show_chart(figure, key="your_relation_heatmap")

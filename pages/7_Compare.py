@@ -1,21 +1,25 @@
 """Compare: every algorithm and three baselines on the same seeded episodes."""
 
+import time
+
 import streamlit as st
 
 from app import compare_view
+from app.charts import show_chart
 from app.compare_lineup import contenders, lineup_picker
 from app.datasets import dataset_controls, load_or_explain, split_control
 from app.page import page_setup
+from core.compare.runner import QUICK_MAX_EPISODES, QUICK_SECONDS
 from core.datasets.roles import assign_roles
 from core.episodes import EpisodeSampler
 from core.figures.compare import sweep_curves
 
 page_setup("Compare")
 st.title("Compare the algorithms")
-st.markdown(
-    "Every method below classifies **the same seeded episodes** of the chosen data set and split: accuracy with "
-    "its 95% confidence interval, time per episode (adaptation included), parameter count and peak memory. "
-    "Models are the shipped checkpoints or the ones you trained in this session; nothing trains silently here."
+st.caption(
+    "Every method classifies **the same seeded episodes**: accuracy with its 95% confidence interval, time per "
+    "episode (adaptation included), parameters and peak memory. The models are the shipped checkpoints or the ones "
+    "you trained in this session; nothing trains silently here."
 )
 
 spec = dataset_controls()
@@ -26,34 +30,51 @@ dataset, roles = assign_roles(loaded)
 split = split_control(dataset)
 image_shape = tuple(dataset.images.shape[1:])
 
-columns = st.columns(5)
-n_way = columns[0].number_input("n_way", 2, 60, 5, key="cmp_n_way", bind="query-params")
-n_shot = columns[1].number_input("n_shot", 1, 20, 1, key="cmp_n_shot", bind="query-params")
-n_query = columns[2].number_input("n_query", 1, 20, 5, key="cmp_n_query", bind="query-params")
-episodes = columns[3].number_input("episodes (M)", 1, 2000, 100, key="cmp_episodes", bind="query-params",
-                                   help="600 to 1000 give the papers' ±0.2–0.8 point intervals; 100 take "
-                                        "about a minute")  # fmt: skip
-seed = columns[4].number_input("seed", 0, 10**6, 0, key="cmp_seed", bind="query-params")
-chosen = lineup_picker("cmp", spec, image_shape)
+run_row = st.container()  # filled below, once the settings it names are known
+with st.expander("Settings and line-up", icon=":material/tune:"):
+    columns = st.columns(5)
+    n_way = columns[0].number_input("n_way", 2, 60, 5, key="cmp_n_way", bind="query-params")
+    n_shot = columns[1].number_input("n_shot", 1, 20, 1, key="cmp_n_shot", bind="query-params")
+    n_query = columns[2].number_input("n_query", 1, 20, 5, key="cmp_n_query", bind="query-params")
+    episodes = columns[3].number_input("episodes (M)", 1, 2000, 100, key="cmp_episodes", bind="query-params",
+                                       help="for Run the comparison: 600 to 1000 give the papers' ±0.2–0.8 point "
+                                            "intervals; 100 take about a minute")  # fmt: skip
+    seed = columns[4].number_input("seed", 0, 10**6, 0, key="cmp_seed", bind="query-params")
+    chosen = lineup_picker("cmp", spec, image_shape)
 if split == roles.train:
     st.warning(f"'{split}' holds the training classes: pick a held-out split ({roles.test}) for a few-shot result.")
+quick_column, full_column, summary_column = run_row.columns([0.9, 1.5, 1.6], vertical_alignment="center")
+quick = quick_column.button(f"Quick run (~{QUICK_SECONDS} s)", type="primary", icon=":material/bolt:",
+                            key="cmp_quick", disabled=not chosen, width="stretch",
+                            help="as many episodes as fit in a few seconds: wide intervals, shown as they "
+                                 "are")  # fmt: skip
+full = full_column.button(f"Run the comparison ({episodes} episodes)", icon=":material/play_arrow:", key="cmp_run",
+                          disabled=not chosen, width="stretch")  # fmt: skip
+summary_column.caption(f"{dataset.name} · {split} · {n_way}-way {n_shot}-shot · {n_query} queries per class · "
+                       f"seed {seed} · {len(chosen)} methods (change them under **Settings and line-up**)")  # fmt: skip
 
 
 def sampler(n_way_: int, n_shot_: int) -> EpisodeSampler:
     return EpisodeSampler(dataset, split, int(n_way_), int(n_shot_), int(n_query), seed=int(seed))
 
 
-if st.button("Run the comparison", type="primary", icon=":material/play_arrow:", key="cmp_run",
-             disabled=not chosen):  # fmt: skip
+if quick or full:
     try:
         episodes_source = sampler(n_way, n_shot)
     except ValueError as error:
         st.error(f"{error}.")
         st.stop()
     lineup = contenders("cmp", chosen, dataset.split_scheme, split, image_shape, int(n_way))
-    results = compare_view.stream_comparison(lineup, episodes_source, int(episodes))
+    seconds = None if full else QUICK_SECONDS
+    started = time.perf_counter()
+    results = compare_view.stream_comparison(lineup, episodes_source, int(episodes) if full else
+                                             QUICK_MAX_EPISODES, seconds,
+                                             (spec.source, int(n_way), int(n_shot)))  # fmt: skip
+    ran = max((len(r.per_episode) for r in results), default=0)
     description = (f"{dataset.name}, split '{split}', {n_way}-way {n_shot}-shot, {n_query} queries per class, "
-                   f"{episodes} episodes of seed {seed}")  # fmt: skip
+                   f"{ran} episodes of seed {seed}")  # fmt: skip
+    if quick:
+        description = f"{compare_view.quick_note(results, time.perf_counter() - started)} {description}"
     st.session_state["cmp_results"] = (results, description, 1 / int(n_way))
 if "cmp_results" in st.session_state:
     compare_view.show_results(*st.session_state["cmp_results"], prefix="cmp")
@@ -82,7 +103,7 @@ if st.button(f"Run the {axis} sweep", icon=":material/show_chart:", key="cmp_swe
 for swept in ("n_shot", "n_way"):
     points = st.session_state.get(f"cmp_sweep_{swept}")
     if points:
-        st.plotly_chart(sweep_curves(points, swept, f"Accuracy against {swept} on '{split}'"),
-                        key=f"cmp_curve_{swept}")  # fmt: skip
+        show_chart(sweep_curves(points, swept, f"Accuracy against {swept} on '{split}'",
+                                y_title=compare_view.TEXT["accuracy"]), key=f"cmp_curve_{swept}")  # fmt: skip
         st.download_button(f"{swept} sweep (CSV)", compare_view.to_csv(compare_view.sweep_rows(points)),
                            f"sweep-{swept}.csv", "text/csv", key=f"cmp_sweep_csv_{swept}")  # fmt: skip

@@ -8,6 +8,7 @@ from core.datasets import find_omniglot_root
 
 page_setup("You vs the model")
 st.title("You vs the model")
+result_area = st.container()  # a finished game's result comes first, above the settings
 st.markdown(
     "One-shot learning, felt first-hand: you see **one drawing of each character** and a new drawing of one of "
     "them; pick which. Characters come from alphabets no model here was trained on. At the end your accuracy "
@@ -49,7 +50,8 @@ answered = len(game["answers"])
 if answered < len(trials):
     game_view.show_trial(trials[answered], answered, len(trials))
     st.stop()
-if game["scores"] is None:
-    with st.spinner("The models play the same trials…"):
-        game["scores"] = game_view.model_scores(trials, tuple(dataset.images.shape[1:]), played["source"])
-game_view.show_results(game_view.your_score(trials), game["scores"], trials)
+with result_area:
+    if game["scores"] is None:
+        with st.spinner("The models play the same trials…"):
+            game["scores"] = game_view.model_scores(trials, tuple(dataset.images.shape[1:]), played["source"])
+    game_view.show_results(game_view.your_score(trials), game["scores"], trials, played["within"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from core.algorithms import MAML, PrototypicalNetworks
 from core.compare.baselines import TrainFromScratch, pixel_nearest_neighbour_predict
 from core.compare.contenders import baseline_contenders, model_contender, unseen_classes_note
 from core.compare.memory import PeakTensorMemory
-from core.compare.runner import Contender, compare, episode_hash, run_comparison, run_sweep
+from core.compare.runner import Contender, compare, episode_hash, run_comparison, run_for, run_sweep
 from core.episodes import EpisodeSampler
 from core.evaluation import Z_95
 from core.preprocessing import Preprocessing
@@ -74,6 +76,34 @@ def test_progress_streams_one_record_per_episode(sampler):
     records = list(run_comparison([Contender("pixels", pixel_nearest_neighbour_predict)], sampler, 4))
     assert [r.done for r in records] == [1, 2, 3, 4]
     assert [len(r.results[0].per_episode) for r in records] == [1, 2, 3, 4]
+
+
+def slow(seconds: float, seen: list[int]) -> Contender:
+    """Pixel nearest neighbour that takes ``seconds`` per call and counts its calls."""
+
+    def predict(episode):
+        seen.append(episode.index)
+        time.sleep(seconds)
+        return pixel_nearest_neighbour_predict(episode)
+
+    return Contender("slow pixels", predict, kind="baseline")
+
+
+def test_a_run_for_some_seconds_stops_after_the_episode_that_passes_them(sampler):
+    seen: list[int] = []
+    records = list(run_for([slow(0.05, seen)], sampler, seconds=0.3, max_episodes=100, min_episodes=2))
+    done = records[-1].done
+    assert 6 <= done < 100 and [r.done for r in records] == list(range(1, done + 1))
+    assert records[-1].results[0].accuracy.episodes == done
+    assert records[-1].results[0].peak_mib is None and seen == list(range(done))  # no memory pass: one call each
+
+
+def test_a_run_for_no_time_still_runs_its_minimum_and_never_more_than_its_maximum(sampler):
+    pixels = Contender("pixels", pixel_nearest_neighbour_predict)
+    assert list(run_for([pixels], sampler, seconds=0, max_episodes=10, min_episodes=3))[-1].done == 3
+    assert list(run_for([pixels], sampler, seconds=60, max_episodes=4, min_episodes=3))[-1].done == 4
+    with pytest.raises(ValueError, match="min_episodes <= max_episodes"):
+        list(run_for([pixels], sampler, seconds=1, max_episodes=2, min_episodes=3))
 
 
 def test_sweep_over_n_way_leaves_gaps_where_a_model_cannot_run(small_glyphs):

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,22 @@ def test_compare_runs_models_and_baselines_on_the_same_episodes():
     assert (table.loc[table["method"] != "nearest neighbour on pixels", "parameters"] > 100_000).all()
     assert any("checked: equal SHA-256" in caption.value for caption in at.caption)
     assert {"Results (CSV)", "Every episode (CSV)"} <= {button.label for button in at.get("download_button")}
+
+
+def test_a_quick_comparison_stops_after_a_few_seconds_and_says_how_wide_its_intervals_are():
+    at = open_page("pages/7_Compare.py")
+    at.button(key="cmp_quick").click().run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    table = at.dataframe[0].value
+    assert len(table) == 7 and (table["episodes"] >= 3).all() and (table["episodes"] < 100).all()
+    assert table["peak MiB (tensors, 1st episode)"].isna().all()  # not measured: it would double the first episode
+    note = next(caption.value for caption in at.caption if caption.value.startswith("Quick run:"))
+    assert f"{table['episodes'].max()} episodes" in note
+    widest = float(re.search(r"up to ±([\d.]+) points", note).group(1))
+    assert widest == pytest.approx(table["95% CI ±"].max(), abs=0.06)  # the note rounds to 0.1
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
+    assert titles[0] == "Query accuracy with 95% CI"  # the run's own result comes first, the shipped one is gone
+    assert not any("shipped" in title for title in titles)
 
 
 def test_compare_sweeps_n_shot_and_draws_one_curve_per_method():
@@ -92,7 +109,10 @@ def test_a_perfect_game_scores_100_and_the_models_play_the_same_trials():
     assert list(review["answer"]) == [a + 1 for a in answers] and all(review["you"].str.endswith("✓"))
     assert "Prototypical Networks · protonet-glyphs" in review.columns
     scores = json.loads(at.get("plotly_chart")[0].proto.spec)
-    assert "you" in scores["data"][0]["y"] and any("95.5%" in a["text"] for a in scores["layout"]["annotations"])
+    assert "you" in scores["data"][0]["y"]
+    lines = [a["text"] for a in scores["layout"]["annotations"] if a.get("name") != "value"]
+    assert lines == ["chance (20%)"]  # people's 95.5% is for 20-way trials: said in words, not drawn on a 5-way game
+    assert any("people in Lake et al. (2015): 95.5% on 20-way" in caption.value for caption in at.caption)
 
 
 def test_a_new_game_gives_new_trials_and_twenty_way_leaves_maml_out():
@@ -104,6 +124,9 @@ def test_a_new_game_gives_new_trials_and_twenty_way_leaves_maml_out():
     assert len(first) == 5 and len(picks) == 20
     play(at, [0, 0])
     assert any("MAML" in caption.value and "5-way head" in caption.value for caption in at.caption)
+    scores = json.loads(at.get("plotly_chart")[0].proto.spec)
+    lines = [a["text"] for a in scores["layout"]["annotations"] if a.get("name") != "value"]
+    assert lines == ["chance (5%)", "people, Lake et al. (2015), 20-way: 95.5%"]  # Lake's task: drawn
 
 
 def test_the_guide_rests_on_the_measured_comparison():
@@ -135,8 +158,12 @@ def test_compare_shows_the_shipped_result_with_its_date_and_episodes_before_any_
     assert set(table["method"]) == {r["method"] for r in rows} and (table["episodes"] == shipped["episodes"]).all()
     best = max(rows, key=lambda r: r["accuracy"] or 0)
     assert table["method"][0] == best["method"] and table["accuracy %"][0] == round(100 * best["accuracy"], 2)
-    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in at.get("plotly_chart")]
-    assert "Query accuracy with 95% CI (shipped result)" in titles
+    charts = at.get("plotly_chart")
+    titles = [json.loads(chart.proto.spec)["layout"]["title"]["text"] for chart in charts]
+    assert titles[0] == "Query accuracy with 95% CI (shipped result)"  # the page's figure comes first
+    for chart in charts:  # in the app's style, which Streamlit's own chart theme would override, and no toolbar
+        assert chart.proto.theme == "" and json.loads(chart.proto.config)["displayModeBar"] is False
+        assert json.loads(chart.proto.spec)["layout"]["template"]["layout"]["font"]["size"] >= 14
     assert any(t.startswith("Accuracy against time per episode") for t in titles)
 
 

@@ -75,7 +75,7 @@ def episode_hash(episode: Episode) -> str:
 
 
 def run_comparison(
-    contenders: Sequence[Contender], sampler: EpisodeSampler, episodes: int
+    contenders: Sequence[Contender], sampler: EpisodeSampler, episodes: int, measure_memory: bool = True
 ) -> Iterator[ComparisonProgress]:
     """Run every contender on episodes 0..episodes-1 of ``sampler``; one record per episode.
 
@@ -83,7 +83,8 @@ def run_comparison(
     record all contenders have seen the same tasks. A contender that raises
     ``ValueError`` on the first episode (a 5-way MAML head on a 20-way task, say) is
     skipped with the error as its reason. Peak memory is measured on the first episode
-    (under a tracking mode that slows it), time on every episode (without it).
+    (under a tracking mode that slows it, and runs it once more) unless ``measure_memory`` is False, time on
+    every episode (without it).
     """
     if episodes < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes}")
@@ -92,8 +93,33 @@ def run_comparison(
         episode = sampler.episode(index)
         for position, contender in enumerate(contenders):
             if not results[position].skipped:
-                results[position] = _run_one(contender, episode, results[position], first=index == 0)
+                results[position] = _run_one(contender, episode, results[position], index == 0, measure_memory)
         yield ComparisonProgress(index + 1, episodes, tuple(results))
+
+
+# The Compare page's quick run: stop after the episode that passes QUICK_SECONDS (with the page's own work, under
+# 10 s on a laptop core), after QUICK_MIN_EPISODES at least (an interval needs a few).
+QUICK_SECONDS = 7
+QUICK_MIN_EPISODES = 3
+QUICK_MAX_EPISODES = 100
+
+
+def run_for(
+    contenders: Sequence[Contender], sampler: EpisodeSampler, seconds: float, max_episodes: int, min_episodes: int = 3
+) -> Iterator[ComparisonProgress]:
+    """``run_comparison`` that stops after the episode during which ``seconds`` ran out, but not before
+    ``min_episodes`` (an interval needs a few) nor after ``max_episodes``: a quick run on any machine.
+
+    Peak memory is not measured (its pass costs a second run of the first episode, slowed by tracking):
+    ``peak_mib`` stays None. ``ComparisonProgress.total`` stays ``max_episodes``; the last record's ``done``
+    is how many ran."""
+    if not 1 <= min_episodes <= max_episodes:
+        raise ValueError(f"need 1 <= min_episodes <= max_episodes, got {min_episodes} and {max_episodes}")
+    start = time.perf_counter()
+    for progress in run_comparison(contenders, sampler, max_episodes, measure_memory=False):
+        yield progress
+        if progress.done >= min_episodes and time.perf_counter() - start >= seconds:
+            return
 
 
 def compare(contenders: Sequence[Contender], sampler: EpisodeSampler, episodes: int) -> tuple[ContenderResult, ...]:
@@ -102,11 +128,12 @@ def compare(contenders: Sequence[Contender], sampler: EpisodeSampler, episodes: 
     return last.results
 
 
-def _run_one(contender: Contender, episode: Episode, result: ContenderResult, first: bool) -> ContenderResult:
+def _run_one(contender: Contender, episode: Episode, result: ContenderResult, first: bool,
+             measure_memory: bool) -> ContenderResult:  # fmt: skip
     received = episode_hash(episode)
     peak = result.peak_mib
     try:
-        if first:
+        if first and measure_memory:
             with torch.no_grad(), PeakTensorMemory() as memory:
                 contender.predict(episode)
             peak = memory.peak_mib

@@ -1,0 +1,25 @@
+"""Every chart of the app goes through ``show_chart``: the app's style, no Plotly toolbar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.figures.style import apply_style
+
+# Plotly's toolbar (zoom, pan, download) covers chart titles whenever the pointer rests on a chart.
+CHART_CONFIG = {"displayModeBar": False, "displaylogo": False}
+
+
+def show_chart(figure: go.Figure, container: Any = None, **kwargs: Any) -> None:
+    """``st.plotly_chart(figure, **kwargs)`` in ``container`` (a column, ``st.empty()``; the page by default)
+    with the app's chart style (``core.figures.style``) and Plotly's toolbar hidden.
+
+    Streamlit's own chart theme is turned off (``theme=None``): it overrides a figure's fonts, its own
+    layout included, with 12 px labels. ``config`` entries given here add to or replace ``CHART_CONFIG``.
+    """
+    config = {**CHART_CONFIG, **kwargs.pop("config", {})}
+    kwargs.setdefault("theme", None)
+    (container if container is not None else st).plotly_chart(apply_style(figure), config=config, **kwargs)
