@@ -7,6 +7,7 @@ import time
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app.charts import show_chart
 from app.server_limits import image_limits
 from app.your_images import CANVAS
 from core.algorithms import FewShotAlgorithm
@@ -15,7 +16,7 @@ from core.user import ClassSet, NamedImage, UserClass, UserImageError, decode_im
 from core.user.classify import classify
 
 
-def _drawn(result) -> bytes | None:
+def drawn_png(result) -> bytes | None:
     """The canvas as PNG bytes, or None while nothing is drawn on it."""
     if result is None or not result.json_data or not result.json_data.get("objects"):
         return None
@@ -24,22 +25,56 @@ def _drawn(result) -> bytes | None:
 
 def draw_live(algorithm: FewShotAlgorithm | None) -> None:
     """Canvases for the classes and the query; ``algorithm`` None (model unavailable): no prediction."""
-    n_way = int(st.number_input("classes", 2, 10, 3, key="draw_n_way"))
-    st.caption("Draw one example of each class, then draw on the query canvas: the prediction updates after every "
-               "stroke. Use the canvas toolbar to undo or clear.")  # fmt: skip
+    n_way = int(st.number_input("classes", 2, 10, 2, key="draw_n_way"))
+    st.caption("Name each class and draw one example of it, then draw on the query canvas: the prediction updates "
+               "after every stroke.")  # fmt: skip
+    _board(n_way, algorithm)
+
+
+def _canvas(key: str) -> bytes | None:
+    """A drawing canvas with visible Undo and Clear buttons under it; its PNG, or None while it is empty.
+
+    The canvas cannot be changed from outside, so both buttons start a new one (a new widget key), Undo
+    from the strokes but the last.
+    """
+    version = st.session_state.get(f"{key}_version", 0)
+    result = st_canvas(key=key if version == 0 else f"{key}_v{version}",
+                       initial_drawing=st.session_state.get(f"{key}_initial"), **CANVAS)  # fmt: skip
+    objects = (result.json_data or {}).get("objects") if result is not None else None
+    undo, clear = st.columns(2)
+    kept = {**result.json_data, "objects": objects[:-1]} if objects and len(objects) > 1 else None
+    undo.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=not objects, use_container_width=True,
+                on_click=_restart, args=(key, version + 1, kept))  # fmt: skip
+    clear.button("Clear", key=f"{key}_clear", icon=":material/delete:", disabled=not objects,
+                 use_container_width=True, on_click=_restart, args=(key, version + 1, None))  # fmt: skip
+    return drawn_png(result)
+
+
+def _restart(key: str, version: int, initial: dict | None) -> None:
+    st.session_state[f"{key}_initial"] = initial
+    st.session_state[f"{key}_version"] = version
+
+
+@st.fragment
+def _board(n_way: int, algorithm: FewShotAlgorithm | None) -> None:
+    """The canvases and the prediction: a stroke reruns only this part of the page, not the model picker."""
     classes = []
     for k in range(n_way):
         if k % 3 == 0:  # three canvases a row: narrower ones would overlap the canvas toolbar and miss strokes
             columns = st.columns(3)
         with columns[k % 3]:
-            st.caption(f"class {k + 1}")
-            result = st_canvas(key=f"draw_class_{k}", **CANVAS)
-        classes.append((f"class {k + 1}", _drawn(result)))
+            default = f"class {k + 1}"
+            name = st.text_input(f"name of class {k + 1}", default, key=f"draw_name_{k}", max_chars=40)
+            classes.append((name.strip() or default, _canvas(f"draw_class_{k}")))
+    names = [name for name, _ in classes]
+    if len(set(names)) < len(names):
+        st.warning("Two classes have the same name: give each class its own name.")
+        return
     missing = [name for name, data in classes if data is None]
     st.markdown("**Query**")
     left, right = st.columns([1, 2])
     with left:
-        query = _drawn(st_canvas(key="draw_query", **CANVAS))
+        query = _canvas("draw_query")
     if missing:
         right.info(f"Draw an example for {', '.join(missing)} first.")
         return
@@ -64,5 +99,5 @@ def draw_live(algorithm: FewShotAlgorithm | None) -> None:
     predicted = int(result.predictions[0])
     right.metric("prediction", result.class_names[predicted], help=f"classified in {milliseconds:.0f} ms")
     bars = score_bars(result.probabilities[0].numpy(), predicted, "probability of each class", "probability", [0, 1])
-    right.plotly_chart(bars.update_traces(x=list(result.class_names)), key="draw_bars")
+    show_chart(bars.update_traces(x=list(result.class_names)), key="draw_bars", container=right)
     right.caption(f"Classified in {milliseconds:.0f} ms.")

@@ -149,14 +149,23 @@ def test_your_images_from_uploaded_files_and_from_strokes_on_canvases(app_url, p
 
     rerun(page, lambda: page.get_by_role("radio", name="Draw live").click())
     canvases = page.locator("canvas.upper-canvas")
-    expect(canvases).to_have_count(4, timeout=60_000)  # in the component's shadow DOM: a locator pierces it
+    expect(canvases).to_have_count(3, timeout=60_000)  # two classes and the query; in the component's shadow DOM
+    names = main.get_by_label("name of class 1")
+    names.fill("ring")
+    rerun(page, lambda: names.press("Enter"))
     _draw(page, canvases.nth(0), [(0.2, 0.5), (0.5, 0.2), (0.8, 0.5), (0.5, 0.8), (0.2, 0.5)])
     _draw(page, canvases.nth(1), [(0.2, 0.2), (0.8, 0.8)])
-    _draw(page, canvases.nth(2), [(0.5, 0.15), (0.5, 0.85)])
     page.wait_for_selector("text=Now draw a query")
-    _draw(page, canvases.nth(3), [(0.5, 0.1), (0.5, 0.9)])
+    _draw(page, canvases.nth(2), [(0.5, 0.1), (0.5, 0.9)])
     page.wait_for_selector("text=Classified in")
-    assert "prediction" in page.inner_text('[data-testid="stMain"]')
+    text = page.inner_text('[data-testid="stMain"]')
+    assert "prediction" in text and "ring" in text, text
+    undo = main.locator('[class*="st-key-draw_query_undo"] button')
+    expect(undo).to_be_visible()  # a visible button, not a toolbar icon shown on hover
+    rerun(page, lambda: undo.click())
+    page.wait_for_selector("text=Now draw a query")  # the one stroke undone: an empty query canvas again
+    _draw(page, canvases.nth(2), [(0.5, 0.1), (0.5, 0.9)])
+    page.wait_for_selector("text=Classified in")
     save_screenshot(page, "your_images_draw.png")
 
 

@@ -136,9 +136,37 @@ def test_draw_mode_classifies_the_query_drawing(glyph_pngs, monkeypatch):
         json_data={"objects": [{"type": "path"}]}, image_bytes=drawings[key]))  # fmt: skip
     at.segmented_control(key="your_mode").set_value("Draw live").run()
     assert not at.exception, [e.value for e in at.exception]
+    assert at.number_input(key="draw_n_way").value == 2  # a live demo starts small
+    at.number_input(key="draw_n_way").set_value(3).run()
     assert next(m for m in at.metric if m.label == "prediction").value == "class 2"  # numbered from 1
-    assert [c.value for c in at.caption if c.value.startswith("class ")] == ["class 1", "class 2", "class 3"]
+    assert [at.text_input(key=f"draw_name_{k}").value for k in range(3)] == ["class 1", "class 2", "class 3"]
     assert list(_chart(at, "probability of each class")["data"][0]["x"]) == ["class 1", "class 2", "class 3"]
+    at.text_input(key="draw_name_1").set_value("spiral").run()
+    assert next(m for m in at.metric if m.label == "prediction").value == "spiral"
+    at.text_input(key="draw_name_2").set_value("spiral").run()
+    assert "Two classes have the same name" in at.warning[-1].value
+
+
+def test_draw_live_undo_and_clear_start_a_new_canvas_from_the_strokes_kept(glyph_pngs, monkeypatch):
+    at = open_page(PAGE)
+    import app.draw_live
+
+    strokes = [{"type": "path", "path": [["M", 1, 1]]}, {"type": "path", "path": [["M", 2, 2]]}]
+    seen = {}
+
+    def canvas(key, initial_drawing=None, **_):
+        seen[key] = initial_drawing
+        drawn = initial_drawing["objects"] if initial_drawing else (strokes if key == "draw_class_0" else [])
+        return SimpleNamespace(json_data={"objects": drawn}, image_bytes=glyph_pngs[0][0])
+
+    monkeypatch.setattr(app.draw_live, "st_canvas", canvas)
+    at.segmented_control(key="your_mode").set_value("Draw live").run()
+    assert at.button(key="draw_class_1_undo").disabled is not False  # an empty canvas has nothing to undo
+    at.button(key="draw_class_0_undo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert seen["draw_class_0_v1"]["objects"] == strokes[:1]  # a new canvas with all strokes but the last
+    at.button(key="draw_class_0_clear").click().run()
+    assert "draw_class_0_v2" in seen and seen["draw_class_0_v2"] is None
 
 
 def _chart(at: AppTest, title: str) -> dict:
