@@ -15,6 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.i18n import t
 from app.models import keep_session_model
 from app.server_limits import server_limits
 from core.checkpoints import CheckpointError, load_checkpoint
@@ -29,7 +30,7 @@ def max_upload_bytes() -> int:
 def checkpoint_upload(prefix: str) -> str | None:
     """An uploader for a checkpoint; on success the model joins this session's models and its name is returned."""
     files = st.file_uploader(
-        "Upload a checkpoint: its .json and .safetensors, or the .zip that “Download checkpoint” gives",
+        t("your.checkpoint.upload"),
         type=["json", "safetensors", "zip"], accept_multiple_files=True, key=f"{prefix}_checkpoint_upload",
         max_upload_size=server_limits().checkpoint_mb,
     )  # fmt: skip
@@ -39,13 +40,12 @@ def checkpoint_upload(prefix: str) -> str | None:
         chosen = newest_pair([(file.name, file.getvalue()) for file in files])
         name, algorithm, metadata = load_uploaded(chosen)
     except CheckpointError as error:
-        st.error(f"This checkpoint was not loaded: {error}")
+        st.error(t("your.checkpoint.not_loaded", reason=error))
         return None
     if len(chosen) < len(files) and len(chosen) == 2:
-        st.info(f"Used the newest pair, {' and '.join(chosen)}; the older files in the list are ignored "
-                "(remove them with ×).")  # fmt: skip
+        st.info(t("your.checkpoint.newest_pair", files=t("your.checkpoint.and").join(chosen)))
     keep_session_model(name, algorithm, metadata)
-    st.success(f"Loaded {name} ({metadata['algorithm']}): choose it under “trained in this session”.")
+    st.success(t("your.checkpoint.loaded", name=name, algorithm=metadata["algorithm"]))
     return name
 
 
@@ -91,8 +91,13 @@ def load_uploaded(files: dict[str, bytes]) -> tuple[str, object, dict]:
         try:
             algorithm, metadata = load_checkpoint(Path(folder) / "upload")
         except CheckpointError as error:
-            shown = {str(json_path): json_names[0], str(weights_path): weight_names[0], json_path.name: json_names[0],
-                     weights_path.name: weight_names[0], str(Path(folder) / "upload"): Path(json_names[0]).stem}
+            shown = {
+                str(json_path): json_names[0],
+                str(weights_path): weight_names[0],
+                json_path.name: json_names[0],
+                weights_path.name: weight_names[0],
+                str(Path(folder) / "upload"): Path(json_names[0]).stem,
+            }
             raise CheckpointError(_renamed(str(error), {k: display_name(v) for k, v in shown.items()})) from None
     stem = "".join(c for c in Path(json_names[0].replace("\\", "/")).stem if c.isprintable())[:60] or "checkpoint"
     return f"uploaded: {stem}", algorithm, metadata

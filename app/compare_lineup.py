@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.i18n import t
 from app.models import load_shipped, session_models, shipped_checkpoints
 from core.algorithms import FewShotAlgorithm
 from core.compare.contenders import (
@@ -55,11 +56,10 @@ def lineup_picker(prefix: str, spec: DatasetSpec, image_shape: tuple[int, ...]) 
     st.session_state[f"{prefix}_candidates"] = {c.label: c for c in found}
     labels = [c.label for c in found] + [PIXEL_NN, FROM_SCRATCH]
     default = [c.label for c in found if c.shipped_for == spec.source] + [PIXEL_NN, FROM_SCRATCH]
-    chosen = st.multiselect("Models and baselines", labels, default=default, key=f"{prefix}_lineup",
-                            help="shipped checkpoints, models you trained in this session, and two baselines "
-                                 "that need no training")  # fmt: skip
+    chosen = st.multiselect(t("compare.lineup"), labels, default=default, key=f"{prefix}_lineup",
+                            help=t("compare.lineup_help"))  # fmt: skip
     if unfit:
-        st.caption("Left out (their input does not fit this data set): " + "; ".join(unfit))
+        st.caption(t("compare.left_out", models="; ".join(unfit)))
     return chosen
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.charts import show_chart
+from app.i18n import t
 from core.compare.runner import (
     QUICK_MIN_EPISODES,
     ContenderResult,
@@ -26,32 +27,17 @@ from core.figures.compare import accuracy_against_time, accuracy_bars, sweep_cur
 
 UPDATE_EVERY = 2  # episodes between table refreshes while a comparison runs
 
-# Every English string of the page's charts and table, in one place.
-TEXT = {
-    "bars": "Query accuracy with 95% CI",
-    "bars_shipped": "Query accuracy with 95% CI (shipped result)",
-    "bars_axis": "query accuracy (%), error bar: 95% CI",
-    "chance": "chance ({chance})",
-    "kinds": {"meta-learned": "meta-learned", "baseline": "baseline (no meta-training)"},
-    "cost": "Accuracy against time per episode (adaptation included)",
-    "cost_x": "median ms per episode (log scale)",
-    "accuracy": "query accuracy (%)",
-    "sweep_live": "so far",
-    "notes": "Notes: ",
-    "while_running": "Your run is on its way; meanwhile, the shipped result.",
-    "quick_note": "Quick run: {episodes} episodes in {seconds:.0f} s, so the intervals are wide (up to ±{widest:.1f} "
-                  "points) and peak memory is not measured. Run the comparison with more episodes for tighter ones.",
-}  # fmt: skip
-TABLE_COLUMNS = {  # data column -> (label shown, width in px, help); "kind" and "note" are in the CSV only
-    "method": ("method", 280, "checkpoint or baseline (the chart's colour says which is meta-learned)"),
-    "accuracy %": ("accuracy %", 85, "mean query accuracy over the episodes"),
-    "95% CI ±": ("± 95% CI", 75, "half-width of the 95% confidence interval of the mean, in points"),
-    "episodes": ("episodes", 75, "episodes run"),
-    "ms per episode (median)": ("ms / episode", 95, "median time per episode, adaptation to the support set included"),
-    "parameters": ("parameters", 90, "trainable parameters"),
-    "peak MiB (tensors, 1st episode)": ("peak MiB", 80, "peak memory of the tensors allocated on the 1st episode, "
-                                                       "weights excluded"),
-}  # fmt: skip
+# Data column -> (catalog key of the label and help shown, width in px); "kind" and "note" are in the CSV only.
+# The data columns (and so the CSV) keep their English names.
+TABLE_COLUMNS = {
+    "method": ("method", 280),
+    "accuracy %": ("accuracy", 85),
+    "95% CI ±": ("ci", 75),
+    "episodes": ("episodes", 75),
+    "ms per episode (median)": ("ms", 95),
+    "parameters": ("parameters", 90),
+    "peak MiB (tensors, 1st episode)": ("peak", 80),
+}
 
 
 def results_rows(results) -> list[dict]:
@@ -74,12 +60,13 @@ def results_rows(results) -> list[dict]:
 
 def show_table(rows: list[dict]) -> None:
     """The results as a table that fits the page (the notes, long, as a caption under it)."""
-    config = {column: st.column_config.Column(label, width=width, help=help_text)
-              for column, (label, width, help_text) in TABLE_COLUMNS.items()}  # fmt: skip
+    config = {column: st.column_config.Column(t(f"compare.column.{name}"), width=width,
+                                              help=t(f"compare.column.{name}_help"))
+              for column, (name, width) in TABLE_COLUMNS.items()}  # fmt: skip
     st.dataframe(rows, hide_index=True, column_config=config, column_order=list(TABLE_COLUMNS))
     notes = [f"**{row['method']}**: {row['note']}" for row in rows if row["note"]]
     if notes:
-        st.caption(TEXT["notes"] + "; ".join(notes) + ".")
+        st.caption(t("compare.notes", notes="; ".join(notes)))
 
 
 def to_csv(rows: list[dict]) -> str:
@@ -102,9 +89,9 @@ def stream_comparison(contenders, sampler, episodes: int, seconds: float | None,
                       shipped: tuple[str, int, int]) -> tuple[ContenderResult, ...]:  # fmt: skip
     """Run the comparison (for at most ``seconds`` when given, see ``run_for``) with a progress bar, the shipped
     result (``shipped``: source, n_way, n_shot) meanwhile, and a table that fills in as episodes finish."""
-    bar, meanwhile = st.progress(0.0, text="starting…"), st.empty()
+    bar, meanwhile = st.progress(0.0, text=t("compare.starting")), st.empty()
     with meanwhile.container():
-        st.caption(TEXT["while_running"])
+        st.caption(t("compare.while_running"))
         show_shipped(*shipped, prefix="cmp_meanwhile")
     table = st.empty()
     start, results = time.perf_counter(), ()
@@ -115,7 +102,9 @@ def stream_comparison(contenders, sampler, episodes: int, seconds: float | None,
         if progress.done % UPDATE_EVERY == 0 or progress.done == progress.total:
             fraction = progress.done / progress.total if seconds is None else \
                 min(1.0, (time.perf_counter() - start) / seconds)  # fmt: skip
-            bar.progress(fraction, text=f"episode {progress.done}" + ("" if seconds else f" of {progress.total}"))
+            words = t("compare.episode_progress", done=progress.done) if seconds else \
+                t("compare.episode_progress_of", done=progress.done, total=progress.total)  # fmt: skip
+            bar.progress(fraction, text=words)
             table.dataframe(results_rows(results), hide_index=True, column_order=list(TABLE_COLUMNS)[:4])
     bar.empty()
     meanwhile.empty()
@@ -127,52 +116,52 @@ def quick_note(results: tuple[ContenderResult, ...], seconds: float) -> str:
     """What a quick run did and how wide its intervals are."""
     ran = [r for r in results if r.accuracy]
     widest = max((100 * r.accuracy.ci95 for r in ran), default=0.0)
-    return TEXT["quick_note"].format(episodes=max((len(r.per_episode) for r in ran), default=0), seconds=seconds,
-                                     widest=widest)  # fmt: skip
+    return t("compare.quick_note", episodes=max((len(r.per_episode) for r in ran), default=0),
+             seconds=f"{seconds:.0f}", widest=f"{widest:.1f}")  # fmt: skip
 
 
 def show_comparison(results, chance: float, title: str, prefix: str) -> list[dict]:
     """The bar chart first (the figure the page exists for), then the table; returns the table's rows."""
-    show_chart(accuracy_bars(list(results), chance, title, axis_title=TEXT["bars_axis"], chance_label=TEXT["chance"],
-                             kind_names=TEXT["kinds"]), key=f"{prefix}_bars")  # fmt: skip
+    kinds = {"meta-learned": t("compare.kind_meta_learned"), "baseline": t("compare.kind_baseline")}
+    show_chart(accuracy_bars(list(results), chance, title, axis_title=t("compare.bars_axis"),
+                             chance_label=t("compare.chance", chance=f"{100 * chance:.0f}%"), kind_names=kinds),
+               key=f"{prefix}_bars")  # fmt: skip
     rows = results_rows(results)
     show_table(rows)
     return rows
 
 
 def show_cost(results, prefix: str) -> None:
-    show_chart(accuracy_against_time(list(results), TEXT["cost"], x_title=TEXT["cost_x"], y_title=TEXT["accuracy"]),
-               key=f"{prefix}_cost")  # fmt: skip
+    show_chart(accuracy_against_time(list(results), t("compare.cost"), x_title=t("compare.cost_x"),
+                                     y_title=t("compare.accuracy")), key=f"{prefix}_cost")  # fmt: skip
 
 
 def show_results(results: tuple[ContenderResult, ...], description: str, chance: float, prefix: str) -> None:
-    rows = show_comparison(results, chance, TEXT["bars"], prefix)
+    rows = show_comparison(results, chance, t("compare.bars"), prefix)
     first = next((r for r in results if r.episode_hashes), None)
     same = first is not None and all(r.episode_hashes == first.episode_hashes for r in results if r.episode_hashes)
-    st.caption(
-        f"{description}. Every method got the same episodes"
-        + (" (checked: equal SHA-256 of each episode's tensors)." if same else ".")
-        + " Time includes each method's adaptation to the support set; peak memory counts the tensors a method "
-        "allocates on the first episode (weights excluded)."
-    )
+    checked = t("compare.same_episodes_checked" if same else "compare.same_episodes", description=description)
+    st.caption(f"{checked} {t('compare.time_and_memory')}")
     show_cost(results, prefix)
     left, right = st.columns(2)
-    left.download_button("Results (CSV)", to_csv(rows), "comparison.csv", "text/csv", icon=":material/download:",
-                         key=f"{prefix}_csv")  # fmt: skip
-    right.download_button("Every episode (CSV)", per_episode_csv(results), "comparison-episodes.csv", "text/csv",
+    left.download_button(t("compare.results_csv"), to_csv(rows), "comparison.csv", "text/csv",
+                         icon=":material/download:", key=f"{prefix}_csv")  # fmt: skip
+    right.download_button(t("compare.episodes_csv"), per_episode_csv(results), "comparison-episodes.csv", "text/csv",
                           icon=":material/download:", key=f"{prefix}_episodes_csv")  # fmt: skip
 
 
 def stream_sweep(contenders, make_sampler, axis: str, values: list[int], base: tuple[int, int],
                  episodes: int) -> list[SweepPoint]:  # fmt: skip
-    bar, chart = st.progress(0.0, text="starting…"), st.empty()
+    bar, chart = st.progress(0.0, text=t("compare.starting")), st.empty()
     points: tuple[SweepPoint, ...] = ()
     for progress in run_sweep(contenders, make_sampler, axis, values, base, episodes):
-        bar.progress(progress.fraction, text=f"{axis} sweep: {100 * progress.fraction:.0f}%")
+        bar.progress(
+            progress.fraction, text=t("compare.sweep_progress", axis=axis, percent=f"{100 * progress.fraction:.0f}")
+        )
         if progress.points != points:
             points = progress.points
-            show_chart(sweep_curves(list(points), axis, TEXT["sweep_live"], y_title=TEXT["accuracy"]), container=chart,
-                       key=f"sweep_live_{len(points)}")  # fmt: skip
+            show_chart(sweep_curves(list(points), axis, t("compare.sweep_live"), y_title=t("compare.accuracy")),
+                       container=chart, key=f"sweep_live_{len(points)}")  # fmt: skip
     bar.empty()
     chart.empty()
     return list(points)
@@ -216,7 +205,7 @@ def _shipped_file(path: str) -> tuple[dict, str]:
             date = done.stdout.strip() if done.returncode == 0 else ""
         except (OSError, subprocess.SubprocessError):
             date = ""
-    return result, date or "date not recorded"
+    return result, date
 
 
 def shipped_results(source: str, n_way: int, n_shot: int, path: Path = SHIPPED_RESULTS
@@ -237,9 +226,9 @@ def shipped_results(source: str, n_way: int, n_shot: int, path: Path = SHIPPED_R
         Accuracy(r["accuracy"], r["ci95"], r["episodes"]) if r["accuracy"] is not None else None,
         r["ms_per_episode"], r["peak_mib"], r["skipped"] or "", r["note"] or "",
     ) for r in rows]  # fmt: skip
-    description = (f"Shipped precomputed result ({SHIPPED_COMMAND}, {date}, {result.get('threads', '?')} CPU "
-                   f"thread(s)): {source}, held-out classes, {setting[0]}-way {setting[1]}-shot, 15 queries per "
-                   f"class, {episodes} episodes of seed 0, the shipped models trained on {source}")  # fmt: skip
+    description = t("compare.shipped", command=SHIPPED_COMMAND, date=date or t("compare.no_date"),
+                    threads=result.get("threads", "?"), source=source, n_way=setting[0], n_shot=setting[1],
+                    episodes=episodes)  # fmt: skip
     return results, description, 1 / setting[0]
 
 
@@ -249,7 +238,6 @@ def show_shipped(source: str, n_way: int, n_shot: int, prefix: str) -> None:
     if found is None:
         return
     results, description, chance = found
-    show_comparison(results, chance, TEXT["bars_shipped"], f"{prefix}_shipped")
-    st.info(f"{description}. Press **Quick run** or **Run the comparison** to measure your own line-up on your own "
-            "settings.", icon=":material/inventory_2:")  # fmt: skip
+    show_comparison(results, chance, t("compare.bars_shipped"), f"{prefix}_shipped")
+    st.info(t("compare.shipped_info", description=description), icon=":material/inventory_2:")
     show_cost(results, f"{prefix}_shipped")

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app.charts import show_chart
+from app.i18n import t
 from app.server_limits import image_limits
 from app.your_images import CANVAS
 from core.algorithms import FewShotAlgorithm
@@ -25,9 +26,8 @@ def drawn_png(result) -> bytes | None:
 
 def draw_live(algorithm: FewShotAlgorithm | None) -> None:
     """Canvases for the classes and the query; ``algorithm`` None (model unavailable): no prediction."""
-    n_way = int(st.number_input("classes", 2, 10, 2, key="draw_n_way"))
-    st.caption("Name each class and draw one example of it, then draw on the query canvas: the prediction updates "
-               "after every stroke.")  # fmt: skip
+    n_way = int(st.number_input(t("your.draw.classes"), 2, 10, 2, key="draw_n_way"))
+    st.caption(t("your.draw.caption"))
     _board(n_way, algorithm)
 
 
@@ -43,9 +43,9 @@ def _canvas(key: str) -> bytes | None:
     objects = (result.json_data or {}).get("objects") if result is not None else None
     undo, clear = st.columns(2)
     kept = {**result.json_data, "objects": objects[:-1]} if objects and len(objects) > 1 else None
-    undo.button("Undo", key=f"{key}_undo", icon=":material/undo:", disabled=not objects, use_container_width=True,
-                on_click=_restart, args=(key, version + 1, kept))  # fmt: skip
-    clear.button("Clear", key=f"{key}_clear", icon=":material/delete:", disabled=not objects,
+    undo.button(t("your.draw.undo"), key=f"{key}_undo", icon=":material/undo:", disabled=not objects,
+                use_container_width=True, on_click=_restart, args=(key, version + 1, kept))  # fmt: skip
+    clear.button(t("your.draw.clear"), key=f"{key}_clear", icon=":material/delete:", disabled=not objects,
                  use_container_width=True, on_click=_restart, args=(key, version + 1, None))  # fmt: skip
     return drawn_png(result)
 
@@ -63,26 +63,26 @@ def _board(n_way: int, algorithm: FewShotAlgorithm | None) -> None:
         if k % 3 == 0:  # three canvases a row: narrower ones would overlap the canvas toolbar and miss strokes
             columns = st.columns(3)
         with columns[k % 3]:
-            default = f"class {k + 1}"
-            name = st.text_input(f"name of class {k + 1}", default, key=f"draw_name_{k}", max_chars=40)
+            default = t("your.draw.default_name", number=k + 1)
+            name = st.text_input(t("your.draw.name_of", number=k + 1), default, key=f"draw_name_{k}", max_chars=40)
             classes.append((name.strip() or default, _canvas(f"draw_class_{k}")))
     names = [name for name, _ in classes]
     if len(set(names)) < len(names):
-        st.warning("Two classes have the same name: give each class its own name.")
+        st.warning(t("your.draw.same_name"))
         return
     missing = [name for name, data in classes if data is None]
-    st.markdown("**Query**")
+    st.markdown(t("your.draw.query"))
     left, right = st.columns([1, 2])
     with left:
         query = _canvas("draw_query")
     if missing:
-        right.info(f"Draw an example for {', '.join(missing)} first.")
+        right.info(t("your.draw.draw_first", names=", ".join(missing)))
         return
     if query is None:
-        right.info("Now draw a query on the left.")
+        right.info(t("your.draw.draw_query"))
         return
     if algorithm is None:
-        right.info("The chosen model is unavailable here; choose another model to classify the query.")
+        right.info(t("your.draw.unavailable"))
         return
     try:
         class_set = ClassSet(
@@ -94,10 +94,12 @@ def _board(n_way: int, algorithm: FewShotAlgorithm | None) -> None:
         result = classify(class_set, algorithm)
         milliseconds = 1000 * (time.perf_counter() - start)
     except (UserImageError, ValueError) as error:
-        right.error(f"{error}")
+        right.error(t("your.draw.cannot_classify", reason=error))
         return
     predicted = int(result.predictions[0])
-    right.metric("prediction", result.class_names[predicted], help=f"classified in {milliseconds:.0f} ms")
-    bars = score_bars(result.probabilities[0].numpy(), predicted, "probability of each class", "probability", [0, 1])
+    ms = f"{milliseconds:.0f}"
+    right.metric(t("your.draw.prediction"), result.class_names[predicted], help=t("your.draw.classified_help", ms=ms))
+    bars = score_bars(result.probabilities[0].numpy(), predicted, t("your.draw.bars_title"), t("your.draw.bars_axis"),
+                      [0, 1])  # fmt: skip
     show_chart(bars.update_traces(x=list(result.class_names)), key="draw_bars", container=right)
-    right.caption(f"Classified in {milliseconds:.0f} ms.")
+    right.caption(t("your.draw.classified", ms=ms))

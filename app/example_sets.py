@@ -6,9 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.your_images import NOTES_KEY, SET_KEY
+from app.i18n import t
+from app.your_images import NOTES_KEY, SET_KEY, counted
 from core.user import load_class_set
-from core.user.wording import counted
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 SYMBOLS = EXAMPLES / "symbols.zip"
@@ -17,10 +17,9 @@ SYMBOLS = EXAMPLES / "symbols.zip"
 def _load(path: Path) -> None:
     loaded = load_class_set(path.read_bytes())
     st.session_state[SET_KEY] = loaded
-    st.session_state.setdefault(NOTES_KEY, []).append(("success", (
-        f"Loaded the example: {counted(len(loaded.classes), 'class', 'classes')} of symbols drawn with a "
-        f"generated wobbly pen on paper ({', '.join(c.name for c in loaded.classes)}) and "
-        f"{counted(len(loaded.queries), 'query', 'queries')}, each named after what it shows."
+    st.session_state.setdefault(NOTES_KEY, []).append(("success", t(
+        "your.example_loaded", classes=counted(len(loaded.classes), "class"),
+        names=", ".join(c.name for c in loaded.classes), queries=counted(len(loaded.queries), "query"),
     )))  # fmt: skip
 
 
@@ -40,5 +39,5 @@ def example_button(empty: bool) -> None:
         if empty:
             images, names = _symbols_preview()
             st.image(images, width=96, caption=names)
-        st.button("Load an example", icon=":material/draw:", key="your_example", on_click=_load, args=(SYMBOLS,),
-                  help="Star, spiral and triangle, 3 drawings each, and 4 queries; replaces your classes")  # fmt: skip
+        st.button(t("your.example"), icon=":material/draw:", key="your_example", on_click=_load, args=(SYMBOLS,),
+                  help=t("your.example_help"))  # fmt: skip

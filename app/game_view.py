@@ -7,6 +7,7 @@ import streamlit as st
 from app.charts import show_chart
 from app.compare_lineup import candidates
 from app.datasets import cached_dataset
+from app.i18n import t
 from core.compare.contenders import baseline_contenders, model_contender
 from core.compare.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score, one_shot_trials, score
 from core.datasets import ClassDataset, DatasetSpec, find_omniglot_root
@@ -15,22 +16,8 @@ from core.figures.compare import game_scores
 from core.figures.montage import to_display
 
 GAME = "game_state"
-YOU = "you"
 COLUMNS = 5
 LAKE_N_WAY = 20  # people's 95.5% is for 20-way trials within one alphabet
-TEXT = {
-    "title": "You and the models on the same {trials} trials",
-    "axis": "accuracy (%), error bar: 95% CI",
-    "chance": "chance ({chance})",
-    "people": "people, Lake et al. (2015), 20-way: {accuracy}",
-    "reference": "For reference, people in Lake et al. (2015): {accuracy} on 20-way one-shot trials with every "
-                 "character from one alphabet (Omniglot's evaluation alphabets, {errors} errors)",
-    "drawn": ", the green line: the task of this game.",
-    "not_drawn": "; this game is {n_way}-way{mixed}, another task, so no line is drawn for it.",
-    "mixed": " with characters from any alphabet",
-    "wide": " With a handful of trials every interval is wide: play more for a tighter one. MAML and the fine-tuned "
-            "network normalise with the statistics of the images they are given, here one query at a time.",
-}  # fmt: skip
 
 
 def start(settings: dict) -> None:
@@ -55,7 +42,7 @@ def game_data(settings: dict) -> tuple[ClassDataset, list[Episode]]:
     omniglot_root = find_omniglot_root()
     use_omniglot = settings["source"] == "omniglot" and omniglot_root is not None
     spec = DatasetSpec("omniglot", str(omniglot_root), split_scheme="lake") if use_omniglot else DatasetSpec("glyphs")
-    with st.spinner("Loading the characters…"):
+    with st.spinner(t("game.loading")):
         dataset = cached_dataset(spec)
     trials = one_shot_trials(dataset, "evaluation", settings["n_way"], settings["trials"], settings["seed"],
                              settings["within"])  # fmt: skip
@@ -64,11 +51,11 @@ def game_data(settings: dict) -> tuple[ClassDataset, list[Episode]]:
 
 def show_trial(trial: Episode, number: int, total: int, preview: bool = False) -> None:
     """The query on top, the n_way support drawings below, a button under each (disabled in a ``preview``)."""
-    text = f"Trial {number + 1} of {total}" + (": a preview, press Start to answer" if preview else "")
-    st.progress(number / total, text=text)
+    progress = t("game.trial_preview" if preview else "game.trial_progress", number=number + 1, total=total)
+    st.progress(number / total, text=progress)
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.image(ink_on_paper(trial.query_x)[0], caption="this drawing…", width=110)
-    right.markdown(f"### …is the same character as which of these {trial.n_way}?\nOne drawing of each; click it.")
+    left.image(ink_on_paper(trial.query_x)[0], caption=t("game.this_drawing"), width=110)
+    right.markdown(t("game.question", n_way=trial.n_way))
     drawings = ink_on_paper(trial.support_x)
     for first in range(0, trial.n_way, COLUMNS):
         columns = st.columns(COLUMNS)
@@ -76,10 +63,12 @@ def show_trial(trial: Episode, number: int, total: int, preview: bool = False) -
             choice = first + offset
             column.image(drawings[choice], width=84)
             if preview:
-                column.button(f"{choice + 1}", key=f"game_preview_{choice}", disabled=True, help="press Start first")
+                column.button(
+                    f"{choice + 1}", key=f"game_preview_{choice}", disabled=True, help=t("game.press_start_first")
+                )
             else:
                 column.button(f"{choice + 1}", key=f"game_pick_{number}_{choice}", on_click=_answer, args=(choice,),
-                              help="this one")  # fmt: skip
+                              help=t("game.this_one"))  # fmt: skip
 
 
 def model_scores(trials: list[Episode], image_shape: tuple[int, ...], source: str) -> list[PlayerScore]:
@@ -93,10 +82,10 @@ def model_scores(trials: list[Episode], image_shape: tuple[int, ...], source: st
 def human_reference(n_way: int, within_alphabet: bool) -> tuple[tuple[float, str] | None, str]:
     """People's accuracy as a line for the chart where this game is Lake's task (else None), and the caption."""
     accuracy = f"{100 * HUMAN_ACCURACY_LAKE_2015:.1f}%"
-    text = TEXT["reference"].format(accuracy=accuracy, errors=f"{100 * (1 - HUMAN_ACCURACY_LAKE_2015):.1f}%")
+    text = t("game.reference", accuracy=accuracy, errors=f"{100 * (1 - HUMAN_ACCURACY_LAKE_2015):.1f}%")
     if n_way == LAKE_N_WAY and within_alphabet:
-        return (HUMAN_ACCURACY_LAKE_2015, TEXT["people"].format(accuracy=accuracy)), text + TEXT["drawn"]
-    return None, text + TEXT["not_drawn"].format(n_way=n_way, mixed="" if within_alphabet else TEXT["mixed"])
+        return (HUMAN_ACCURACY_LAKE_2015, t("game.people", accuracy=accuracy)), text + t("game.drawn")
+    return None, text + t("game.not_drawn" if within_alphabet else "game.not_drawn_mixed", n_way=n_way)
 
 
 def show_results(you: PlayerScore, models: list[PlayerScore], trials: list[Episode], within_alphabet: bool) -> None:
@@ -105,22 +94,23 @@ def show_results(you: PlayerScore, models: list[PlayerScore], trials: list[Episo
     n_way = trials[0].n_way
     human, reference = human_reference(n_way, within_alphabet)
     metric, chart = st.columns([1, 5])
-    metric.metric("Your accuracy", f"{100 * you.accuracy.mean:.0f}%",
-                  help=f"{sum(a == int(t.query_y[0]) for a, t in zip(you.answers, trials, strict=True))} of "
-                       f"{len(trials)} trials; 95% CI ±{100 * you.accuracy.ci95:.0f} points")  # fmt: skip
-    figure = game_scores(scored, n_way, TEXT["title"].format(trials=len(trials)), axis_title=TEXT["axis"],
-                         chance_label=TEXT["chance"], human=human)  # fmt: skip
+    right = sum(answer == int(trial.query_y[0]) for answer, trial in zip(you.answers, trials, strict=True))
+    metric.metric(t("game.your_accuracy"), f"{100 * you.accuracy.mean:.0f}%",
+                  help=t("game.your_accuracy_help", right=right, total=len(trials),
+                         ci=f"{100 * you.accuracy.ci95:.0f}"))  # fmt: skip
+    figure = game_scores(scored, n_way, t("game.chart_title", trials=len(trials)), axis_title=t("game.axis"),
+                         chance_label=t("game.chance", chance=f"{100 / n_way:.0f}%"), human=human)  # fmt: skip
     show_chart(figure, container=chart, key="game_scores")
-    st.caption(reference + TEXT["wide"])
+    st.caption(reference + t("game.wide"))
     skipped = [m for m in models if m.skipped]
     if skipped:
-        st.caption("Could not play: " + "; ".join(f"{m.player} ({m.skipped})" for m in skipped))
-    with st.expander("Trial by trial"):
+        st.caption(t("game.could_not_play", players="; ".join(f"{m.player} ({m.skipped})" for m in skipped)))
+    with st.expander(t("game.trial_by_trial")):
         rows = []
         for index, trial in enumerate(trials):
             truth = int(trial.query_y[0])
-            row = {"trial": index + 1, "character": trial.class_names[truth], "answer": truth + 1,
-                   "you": _mark(you.answers[index], truth)}  # fmt: skip
+            row = {t("game.column_trial"): index + 1, t("game.column_character"): trial.class_names[truth],
+                   t("game.column_answer"): truth + 1, you.player: _mark(you.answers[index], truth)}  # fmt: skip
             row.update({m.player: _mark(m.answers[index], truth) for m in models if m.accuracy})
             rows.append(row)
         st.dataframe(rows, hide_index=True)
@@ -131,4 +121,4 @@ def _mark(answer: int | None, truth: int) -> str:
 
 
 def your_score(trials: list[Episode]) -> PlayerScore:
-    return score(YOU, state()["answers"], trials)
+    return score(t("game.you"), state()["answers"], trials)

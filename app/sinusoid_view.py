@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from app.charts import show_chart
 from app.fair_use import Deadline, limits_sentence, training_turn
+from app.i18n import t
 from app.server_limits import server_limits
 from app.training_scrub import scrub_snapshots
 from core.checkpoints import split_snapshot_tensors
@@ -37,47 +38,33 @@ RUN_KEY = "sine_run"
 UPDATE_SECONDS = 1.0  # between chart redraws; a Stop click takes effect at the next redraw
 HELD_OUT_TASKS = 50
 STEP_CHOICES = [0, 1, 2, 5, 10, 20, 50, 100]
-NAMES = {"maml": "MAML", "joint": "joint training"}
+NAMES = ("maml", "joint")
+# Chart keys stay as they were in English, so a language switch keeps each chart's place.
+ENGLISH_NAMES = {"maml": "MAML", "joint": "joint training"}
 COLOURS = {"maml": "#1f77b4", "joint": "#ff7f0e"}
 SCRUB_TASKS = 20  # held-out tasks behind the MSE-by-meta-iteration chart (about 10 ms a snapshot)
-SCRUB = {
-    "slider": "meta-iteration (training step) of the snapshot",
-    "help": "Both networks' weights were kept at about ten evenly spaced steps while they trained. Slide to "
-    "see how each one, as it was then, fits this task's K points after one gradient step.",
-    "fit_title": "At meta-iteration {step:,} of {total:,}: one step on the K points",
-    "before": "MAML, before adapting (MSE {mse:.2f})",
-    "after": "{name}, after 1 step (MSE {mse:.2f})",
-    "truth": "true wave",
-    "points": "the {k} points (K)",
-    "mse_title": "Grid MSE after 1 step, mean of {tasks} new tasks",
-    "mse_x": "meta-iteration",
-    "mse_y": "MSE after 1 step",
-    "none": "This pair was saved without snapshots, so its training cannot be replayed: press **Meta-train** "
-    "to train a pair that keeps them.",
-}
 
 
 def training_settings() -> SineTrainConfig | None:
     """K, steps, meta-batch and meta learning rate; None (with what to change) if they cannot work."""
     k, steps, batch, rate = st.columns(4)
-    n_shot = k.radio("K (n_shot, points per task)", [5, 10], index=1, horizontal=True, key="sine_n_shot")
-    n_steps = steps.number_input("training steps", 1, 20000, 2000, step=100, key="sine_steps")
-    meta_batch = batch.number_input("meta-batch (tasks per step)", 1, 200, 25, key="sine_meta_batch")
-    meta_lr = rate.selectbox("meta learning rate β", [0.001, 0.003, 0.01], key="sine_meta_lr",
-                             help="0.001 is the paper's; larger ones learn in fewer steps, less smoothly.")  # fmt: skip
+    n_shot = k.radio(t("sine.n_shot"), [5, 10], index=1, horizontal=True, key="sine_n_shot")
+    n_steps = steps.number_input(t("sine.steps"), 1, 20000, 2000, step=100, key="sine_steps")
+    meta_batch = batch.number_input(t("sine.meta_batch"), 1, 200, 25, key="sine_meta_batch")
+    meta_lr = rate.selectbox(t("sine.meta_lr"), [0.001, 0.003, 0.01], key="sine_meta_lr", help=t("sine.meta_lr_help"))
     try:
         return SineTrainConfig(n_shot=int(n_shot), steps=int(n_steps), meta_batch=int(meta_batch), meta_lr=meta_lr)
     except ValueError as error:
-        st.error(f"These settings cannot train: {error}. Change them above.")
+        st.error(t("sine.cannot_train", reason=error))
         return None
 
 
 def training_panel(config: SineTrainConfig | None) -> dict | None:
     """Meta-train and Stop buttons, live curves; returns the run kept in the session, if any."""
     train_button, stop_button, limits_text = st.columns([1, 2, 3], vertical_alignment="center")
-    start = train_button.button("Meta-train", type="primary", icon=":material/play_arrow:", key="sine_train",
+    start = train_button.button(t("sine.train"), type="primary", icon=":material/play_arrow:", key="sine_train",
                                 disabled=config is None)  # fmt: skip
-    stop_button.button("Stop (keep what was trained so far)", icon=":material/stop:", key="sine_stop")
+    stop_button.button(t("sine.stop"), icon=":material/stop:", key="sine_stop")
     limits = server_limits()
     limits_text.caption(limits_sentence(limits, count_episodes=False))
     if start and config is not None:
@@ -151,11 +138,10 @@ def shipped_caption(pair: dict) -> None:
     held_out = maml["held_out"]
     after_one = {name: values[held_out["steps"].index(1)] for name, values in held_out["grid_mse"].items()}
     st.info(
-        f"Shown: the **shipped pair**, {maml['steps']:,} steps at K = {pair['config'].n_shot}. Over "
-        f"{held_out['tasks']} held-out tasks, grid MSE after 1 step: MAML {after_one['maml']:.2f}, "
-        f"joint training {after_one['joint']:.2f}. Press **Meta-train** to train your own pair.",
+        t("sine.shipped", steps=f"{maml['steps']:,}", k=pair["config"].n_shot, tasks=held_out["tasks"],
+          maml=f"{after_one['maml']:.2f}", joint=f"{after_one['joint']:.2f}"),
         icon=":material/inventory_2:",
-    )
+    )  # fmt: skip
 
 
 def shipped_provenance(pair: dict) -> None:
@@ -164,15 +150,14 @@ def shipped_provenance(pair: dict) -> None:
         return
     maml, config = pair["metadata"]["maml"], pair["config"]
     st.caption(
-        f"The shipped pair (`assets/sine`) was made by `{maml['made_by']}` on {maml['date']}: {maml['steps']:,} "
-        f"steps, K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}, {maml['seconds']:.0f} s "
-        "on one CPU thread."
-    )
+        t("sine.provenance", made_by=maml["made_by"], date=maml["date"], steps=f"{maml['steps']:,}", k=config.n_shot,
+          meta_batch=config.meta_batch, meta_lr=config.meta_lr, seconds=f"{maml['seconds']:.0f}")
+    )  # fmt: skip
 
 
 def _drive(run: dict, deadline: Deadline) -> None:
     config = run["config"]
-    progress, chart, drawn = st.progress(0.0, text="starting…"), st.empty(), 0.0
+    progress, chart, drawn = st.progress(0.0, text=t("sine.starting")), st.empty(), 0.0
     for name, keeper in run["keepers"].items():
         keeper.offer(0, run[name])
     for maml, joint in zip(meta_train(run["maml"], config), joint_train(run["joint"], config)):
@@ -182,10 +167,9 @@ def _drive(run: dict, deadline: Deadline) -> None:
             keeper.offer(maml.step, run[name])
         if maml.seconds - drawn >= UPDATE_SECONDS or maml.step == config.steps:
             drawn = maml.seconds
-            progress.progress(maml.step / config.steps, text=f"step {maml.step} of {config.steps} · "
-                              f"{maml.seconds:.0f} s · MAML query MSE {maml.loss_after:.3f}")  # fmt: skip
-            show_chart(sine_training_curves(run["maml_records"], run["joint_records"]),
-                               key=f"sine_live_{maml.step}", container=chart)  # fmt: skip
+            progress.progress(maml.step / config.steps, text=t("sine.progress", step=maml.step, total=config.steps,
+                              seconds=f"{maml.seconds:.0f}", mse=f"{maml.loss_after:.3f}"))  # fmt: skip
+            show_chart(training_curves(run), key=f"sine_live_{maml.step}", container=chart)
         if deadline.passed():
             run["stopped"], run["reason"] = True, deadline.reason
             break
@@ -200,25 +184,41 @@ def _report(run: dict) -> None:
         steps = (0, 1, 10)
         run["held_out"] = {name: mean_grid_mse(run[name], config.n_shot, steps, HELD_OUT_TASKS)
                            for name in ("maml", "joint")}  # fmt: skip
-    verb = "Stopped" if run["stopped"] else "Finished"
-    why = f" ({run['reason']})" if run.get("reason") else ""
-    (st.warning if why else st.success)(
-        f"{verb} after {len(records)} of {config.steps} steps ({records[-1].seconds:.0f} s){why}, "
-        f"K = {config.n_shot}, meta-batch {config.meta_batch}, β = {config.meta_lr}. Shown below: this pair."
-    )
+    reason = run.get("reason")
+    key = "sine.finished" if not run["stopped"] else "sine.stopped" if reason else "sine.stopped_plain"
+    words = {"reason": reason} if reason else {}
+    (st.warning if reason else st.success)(
+        t(key, done=len(records), total=config.steps, seconds=f"{records[-1].seconds:.0f}", k=config.n_shot,
+          meta_batch=config.meta_batch, meta_lr=config.meta_lr, **words)
+    )  # fmt: skip
 
 
 def show_training_report(run: dict) -> None:
     """The training curves of a pair trained in the page and its held-out MSEs (nothing for the shipped pair)."""
     if "maml_records" not in run:
         return
-    show_chart(sine_training_curves(run["maml_records"], run["joint_records"]), key="sine_curves")
-    maml, joint = run["held_out"]["maml"], run["held_out"]["joint"]
-    st.caption(
-        f"Over {HELD_OUT_TASKS} new tasks, MSE on the grid before adapting / after 1 step / after 10 steps: "
-        f"MAML {maml[0]:.2f} / {maml[1]:.2f} / {maml[2]:.2f}, joint training {joint[0]:.2f} / {joint[1]:.2f} / "
-        f"{joint[2]:.2f}."
-    )
+    show_chart(training_curves(run), key="sine_curves")
+    maml, joint = (" / ".join(f"{mse:.2f}" for mse in run["held_out"][name]) for name in NAMES)
+    st.caption(t("sine.held_out", tasks=HELD_OUT_TASKS, maml=maml, joint=joint))
+
+
+def network_name(name: str) -> str:
+    return t("nav.maml") if name == "maml" else t("sine.joint")
+
+
+def steps_label(steps: int) -> str:
+    """A curve's name after ``steps`` gradient steps, in the visitor's language."""
+    if steps == 0:
+        return t("sine.before_adapting")
+    return t("sine.after_one_step") if steps == 1 else t("sine.after_steps", steps=steps)
+
+
+def training_curves(run: dict):
+    return sine_training_curves(
+        run["maml_records"], run["joint_records"], names=(network_name("maml"), network_name("joint")),
+        steps_label=steps_label,
+        title=t("sine.curves_title", window=50), x_title=t("sine.curves_x"),
+    )  # fmt: skip
 
 
 def _draw_new_task() -> None:
@@ -238,45 +238,46 @@ def task_controls() -> tuple[SinusoidTask, int, list[int]]:
     points; returns the task, the points' seed and the step counts."""
     st.session_state.setdefault("sine_points_seed", 0)
     amplitude, phase, steps, buttons = st.columns([2, 2, 3, 1.6])
-    value = amplitude.slider("amplitude", *AMPLITUDE_RANGE, 3.0, 0.1, key="sine_amplitude")
-    shift = phase.slider("phase", 0.0, round(math.pi, 2), 1.0, 0.01, key="sine_phase")
+    value = amplitude.slider(t("sine.amplitude"), *AMPLITUDE_RANGE, 3.0, 0.1, key="sine_amplitude")
+    shift = phase.slider(t("sine.phase"), 0.0, round(math.pi, 2), 1.0, 0.01, key="sine_phase")
     chosen = step_choice(steps)
-    buttons.button("New task", icon=":material/casino:", key="sine_new_task", on_click=_draw_new_task,
-                   help="A random amplitude and phase", width="stretch")  # fmt: skip
-    buttons.button("New points", icon=":material/scatter_plot:", key="sine_new_points", on_click=_draw_new_points,
-                   help="Another K points of the same wave", width="stretch")  # fmt: skip
+    buttons.button(t("sine.new_task"), icon=":material/casino:", key="sine_new_task", on_click=_draw_new_task,
+                   help=t("sine.new_task_help"), width="stretch")  # fmt: skip
+    buttons.button(t("sine.new_points"), icon=":material/scatter_plot:", key="sine_new_points",
+                   on_click=_draw_new_points, help=t("sine.new_points_help"), width="stretch")  # fmt: skip
     return SinusoidTask(float(value), float(shift)), int(st.session_state["sine_points_seed"]), chosen
 
 
 def step_choice(container=st) -> list[int]:
-    return container.multiselect("fine-tuning steps to show", STEP_CHOICES, default=[0, 1, 10],
-                                 key="sine_fine_tune_steps",
-                                 help="Gradient steps on the K points, learning rate 0.01")  # fmt: skip
+    return container.multiselect(t("sine.fine_tune_steps"), STEP_CHOICES, default=[0, 1, 10],
+                                 key="sine_fine_tune_steps", help=t("sine.fine_tune_steps_help"))  # fmt: skip
 
 
 def show_comparison(run: dict, task: SinusoidTask, n_shot: int, points_seed: int, steps: list[int]) -> None:
     """Both networks fine-tuned the same way on the same K points: two figures and a table of grid MSEs."""
     trained_k = run["config"].n_shot
     if n_shot != trained_k:
-        st.info(f"The networks were trained with K = {trained_k}; they are shown on K = {n_shot} points. "
-                f"Press Meta-train to train for K = {n_shot}.")  # fmt: skip
+        st.info(t("sine.other_k", trained=trained_k, k=n_shot))
     support_x, support_y = task.points(n_shot, points_seed)
-    curves = {name: fine_tune_curve(run[key], task, support_x, support_y, steps)
-              for name, key in (("MAML", "maml"), ("joint training", "joint"))}  # fmt: skip
+    curves = {name: fine_tune_curve(run[name], task, support_x, support_y, steps) for name in NAMES}
     left, right = st.columns(2)
     for column, (name, curve) in zip((left, right), curves.items()):
-        title = f"{name}: {'meta-trained' if name == 'MAML' else 'trained on all tasks'}, then fine-tuned"
-        show_chart(fine_tune_figure(curve, support_x, support_y, title), key=f"sine_fit_{name}", container=column)
-    first = curves["MAML"].steps
-    table = pd.DataFrame({"steps": first, **{f"{name} MSE": curve.mse for name, curve in curves.items()}})
+        figure = fine_tune_figure(curve, support_x, support_y, t(f"sine.{name}_fit_title"),
+                                  truth_label=t("sine.true_wave"), points_label=t("sine.points", k=len(support_x)),
+                                  fit_label=lambda steps, mse: t("sine.fit_label", label=steps_label(steps),
+                                                                 mse=f"{mse:.3f}"))  # fmt: skip
+        show_chart(figure, key=f"sine_fit_{ENGLISH_NAMES[name]}", container=column)
+    first = curves["maml"].steps
+    columns = {t("sine.column_mse", name=network_name(name)): curve.mse for name, curve in curves.items()}
+    table = pd.DataFrame({t("sine.column_steps"): first, **columns})
     st.dataframe(table, hide_index=True, width="content")
     if 1 in first:
         index = first.index(1)
-        maml, joint = curves["MAML"].mse[index], curves["joint training"].mse[index]
+        maml, joint = curves["maml"].mse[index], curves["joint"].mse[index]
         one, two = st.columns(2)
-        one.metric("MAML, MSE after 1 step", f"{maml:.3f}")
-        two.metric("joint training, MSE after 1 step", f"{joint:.3f}", delta=f"{joint - maml:+.3f} vs MAML",
-                   delta_color="inverse")  # fmt: skip
+        one.metric(t("sine.maml_after_one"), f"{maml:.3f}")
+        difference = t("sine.versus_maml", difference=f"{joint - maml:+.3f}")
+        two.metric(t("sine.joint_after_one"), f"{joint:.3f}", delta=difference, delta_color="inverse")
 
 
 def show_training_scrub(run: dict, task: SinusoidTask, n_shot: int, points_seed: int) -> None:
@@ -285,7 +286,7 @@ def show_training_scrub(run: dict, task: SinusoidTask, n_shot: int, points_seed:
     snapshots = run.get("snapshots", {})
     steps = [snapshot.step for snapshot in snapshots.get("maml", ())]
     if len(steps) < 2 or [s.step for s in snapshots.get("joint", ())] != steps:
-        st.info(SCRUB["none"], icon=":material/history:")
+        st.info(t("sine.no_snapshots"), icon=":material/history:")
         return
     support_x, support_y = task.points(n_shot, points_seed)
     total = steps[-1]
@@ -294,19 +295,20 @@ def show_training_scrub(run: dict, task: SinusoidTask, n_shot: int, points_seed:
         index = steps.index(step)
         fits = {name: sine_fits(run[name], [snapshots[name][index]], task, support_x, support_y, (0, 1))[0].curve
                 for name in NAMES}  # fmt: skip
-        lines = [(SCRUB["before"].format(mse=fits["maml"].mse[0]), fits["maml"].predictions[0].numpy(),
+        lines = [(t("sine.scrub_before", mse=f"{fits['maml'].mse[0]:.2f}"), fits["maml"].predictions[0].numpy(),
                   COLOURS["maml"], "dot")]  # fmt: skip
-        lines += [(SCRUB["after"].format(name=NAMES[name], mse=fit.mse[1]), fit.predictions[1].numpy(), COLOURS[name],
-                   "solid") for name, fit in fits.items()]  # fmt: skip
+        lines += [(t("sine.scrub_after", name=network_name(name), mse=f"{fit.mse[1]:.2f}"), fit.predictions[1].numpy(),
+                   COLOURS[name], "solid") for name, fit in fits.items()]  # fmt: skip
         curve = fits["maml"]
         left, right = st.columns([3, 2])
         show_chart(fit_at_step_figure(
             curve.grid.numpy(), curve.truth.numpy(), lines, support_x.squeeze(1).numpy(), support_y.squeeze(1).numpy(),
-            SCRUB["fit_title"].format(step=step, total=total), SCRUB["truth"], SCRUB["points"].format(k=n_shot),
+            t("sine.fit_at_title", step=f"{step:,}", total=f"{total:,}"), t("sine.true_wave"),
+            t("sine.points", k=n_shot),
         ), key="sine_scrub_fit", container=left)  # fmt: skip
-        series = [(NAMES[name], run["snapshot_mse"][name], COLOURS[name]) for name in NAMES]
-        mse_title = SCRUB["mse_title"].format(tasks=SCRUB_TASKS)
-        figure = value_by_step_figure(steps, series, step, mse_title, SCRUB["mse_x"], SCRUB["mse_y"])
+        series = [(network_name(name), run["snapshot_mse"][name], COLOURS[name]) for name in NAMES]
+        mse_title = t("sine.mse_title", tasks=SCRUB_TASKS)
+        figure = value_by_step_figure(steps, series, step, mse_title, t("sine.mse_x"), t("sine.mse_y"))
         show_chart(figure, key="sine_scrub_mse", container=right)
 
-    scrub_snapshots(steps, draw_at_step, key="sine_scrub_step", label=SCRUB["slider"], help=SCRUB["help"])
+    scrub_snapshots(steps, draw_at_step, key="sine_scrub_step", label=t("sine.scrub_slider"), help=t("sine.scrub_help"))

@@ -13,8 +13,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-LABEL = "training step"
-HELP = "The weights were kept at these steps while the model trained; slide to see the model as it was then."
+from app.i18n import t
 
 
 def _format_step(step: int) -> str:
@@ -26,20 +25,23 @@ def scrub_snapshots(
     steps: Sequence[int],
     draw_at_step: Callable[[int], None],
     key: str,
-    label: str = LABEL,
-    help: str = HELP,
+    label: str | None = None,
+    help: str | None = None,
     format_step: Callable[[int], str] = _format_step,
 ) -> int | None:
     """A select slider over ``steps`` (ascending) and what ``draw_at_step`` draws for the chosen one.
 
     It starts at the last step (the trained model) and stays on the visitor's step while ``steps``
-    keep it; a new run's steps start at the end again. Draws nothing and returns None without steps.
+    keep it; a new run's steps start at the end again. Draws nothing and returns None without steps. ``label`` and
+    ``help`` default to the catalog's ``scrub.*`` words.
     """
     options = list(steps)
     if not options:
         return None
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[-1]
+    label = t("scrub.label") if label is None else label
+    help = t("scrub.help") if help is None else help
     step = st.select_slider(label, options=options, key=key, format_func=format_step, help=help,
                             disabled=len(options) < 2)  # fmt: skip
     draw_at_step(step)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import show_chart
+from app.i18n import t
 from app.models import load_shipped, session_models, shipped_checkpoints
 from app.protonet_view import show_distances_and_probabilities, show_embedding_map
 from core.algorithms import DISPLAY_NAMES, FewShotAlgorithm
@@ -22,11 +23,17 @@ from core.user.wording import distinct_labels, short_name
 IMAGENET = "ImageNet ResNet-18 features (photos)"
 
 
-@st.cache_resource(show_spinner="Loading the ImageNet ResNet-18 weights…")
-def imagenet_model() -> FewShotAlgorithm:
+@st.cache_resource(show_spinner=False)
+def _imagenet_model() -> FewShotAlgorithm:
     from core.algorithms.imagenet_prototypes import imagenet_prototypes
 
     return imagenet_prototypes("imagenet")
+
+
+def imagenet_model() -> FewShotAlgorithm:
+    """The ImageNet feature extractor, loaded once per server, with a spinner in the visitor's language."""
+    with st.spinner(t("your.loading_imagenet")):
+        return _imagenet_model()
 
 
 def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewShotAlgorithm] | None:
@@ -46,10 +53,9 @@ def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewSh
     # the widget's value is dropped while its mode is hidden; the visitor's own pick is kept beside it
     key, kept = f"{prefix}_model", st.session_state.get(f"{prefix}_model_kept")
     first = next((i for i, name in enumerate(names) if name.endswith(f"shipped {prefer}")), 0)
-    choice = st.selectbox("Model", names, index=names.index(kept) if kept in names else first, key=key,
+    choice = st.selectbox(t("your.model"), names, index=names.index(kept) if kept in names else first, key=key,
                           on_change=lambda: st.session_state.update({f"{prefix}_model_kept": st.session_state[key]}),
-                          help="character models (glyphs, Omniglot) suit drawings and symbols; the ImageNet "
-                          "features suit photos")  # fmt: skip
+                          help=t("your.model_help"))  # fmt: skip
     kind, value = options[choice]
     if kind == "shipped":
         loaded = load_shipped(value)
@@ -59,14 +65,11 @@ def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewSh
     from core.algorithms.imagenet_prototypes import BackboneUnavailable, imagenet_weights_path
 
     if not imagenet_weights_path().is_file():
-        st.caption("The ImageNet weights (about 45 MB) are downloaded once, on first use, then cached.")
+        st.caption(t("your.imagenet_download"))
     try:
         return choice, imagenet_model()
     except BackboneUnavailable as error:
-        st.warning(
-            f"This model is not available here (offline: its weights cannot be downloaded). Your classes and "
-            f"queries are kept; choose another model to classify them. Details: {error}"
-        )
+        st.warning(t("your.unavailable", error=error))
         return None
 
 
@@ -74,12 +77,12 @@ def show_model_view(result: UserResult) -> None:
     """What the model saw: every image after the model's own preprocessing."""
     episode = result.episode
     scale = display_scale(episode.support_x.shape[-1], target=48)
-    with st.expander("What the model sees (after its preprocessing)", expanded=False):
+    with st.expander(t("your.model_sees"), expanded=False):
         for k, name in enumerate(result.class_names):
             left, right = st.columns([1, 5], vertical_alignment="center")
             left.markdown(f"**{name}**")
             right.image(image_row(episode.support_x[episode.support_y == k], scale))
-        st.markdown("**queries**")
+        st.markdown(t("your.queries_bold"))
         st.image(image_row(episode.query_x, scale))
 
 
@@ -91,10 +94,10 @@ def show_predictions(result: UserResult, query_names: list[str]) -> None:
     _gallery(result, query_names)
     names = result.class_names
     table = pd.DataFrame(result.probabilities.numpy(), columns=list(names), index=query_names)
-    table.insert(0, "predicted", [names[int(p)] for p in result.predictions])
+    table.insert(0, t("your.predicted"), [names[int(p)] for p in result.predictions])
     st.dataframe(table, column_config={n: st.column_config.ProgressColumn(n, min_value=0, max_value=1, format="%.2f")
                                        for n in names})  # fmt: skip
-    st.download_button("Download the predictions (CSV)", predictions_csv(result, query_names),
+    st.download_button(t("your.download_predictions"), predictions_csv(result, query_names),
                        file_name="predictions.csv", mime="text/csv", icon=":material/download:",
                        key="your_csv")  # fmt: skip
 
@@ -113,26 +116,26 @@ def _gallery(result: UserResult, query_names: list[str]) -> None:
             column.caption(f"{short_name(query_names[q], 14)}  \n→ {short_name(predicted, 12)} ({best[q]:.0%})",
                            help=f"{query_names[q]} → {predicted}")  # fmt: skip
             if blank[q]:
-                column.caption(":orange[blank: these probabilities mean nothing]")
+                column.caption(t("your.blank_query"))
 
 
 def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: list[str]) -> None:
     """The algorithm's own view of the result, rows named by query file and columns by class name."""
     trace, rows, columns = result.trace, distinct_labels(query_names), distinct_labels(list(result.class_names))
     if isinstance(trace, PrototypeTrace):
-        st.caption("Queries are coloured by their *predicted* class (their true class is not known).")
+        st.caption(t("your.coloured_by_prediction"))
         show_embedding_map(trace, result.episode)
         show_distances_and_probabilities(trace, getattr(algorithm, "distance", "euclidean"), rows, columns, key="your")
     elif isinstance(trace, RelationTrace):
-        st.caption("Boxes mark each query's highest relation score (green: the class it is given).")
+        st.caption(t("your.relation_boxes"))
         _show_relation_heatmap(trace, result.episode, rows, columns)
     elif isinstance(trace, AdaptationTrace):
-        show_chart(inner_loop_curves({"support loss": trace.support_loss}, "MAML's inner loop on your support "
-                                          "set", "cross-entropy"), key="your_maml_curve")  # fmt: skip
+        show_chart(inner_loop_curves({t("your.support_loss"): trace.support_loss}, t("your.inner_loop_title"),
+                                     t("your.cross_entropy")), key="your_maml_curve")  # fmt: skip
         changed = [
             int((trace.predictions[k] != trace.predictions[k - 1]).sum()) for k in range(1, len(trace.predictions))
         ]
-        st.caption(f"Queries whose prediction changed at each inner step: {changed}.")
+        st.caption(t("your.changed", changed=changed))
 
 
 def _show_relation_heatmap(trace: RelationTrace, episode: Episode, rows: list[str], columns: list[str]) -> None:

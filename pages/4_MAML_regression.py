@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app.i18n import t
 from app.page import page_setup
 from app.sinusoid_view import (
     shipped_caption,
@@ -15,37 +16,18 @@ from app.sinusoid_view import (
     training_settings,
 )
 
-page_setup("MAML regression")
-st.title("MAML regression: sine waves")
-st.caption(
-    "MAML's first experiment (Finn, Abbeel and Levine, 2017, section 5.1): learn an initialisation from which "
-    "*one gradient step* on K points of a new sine wave fits that wave."
-)
-with st.expander("About the experiment", icon=":material/info:"):
-    st.markdown(
-        """
-Each **task** is a sine wave `y = amplitude · sin(x − phase)`, with the amplitude drawn from 0.1 to 5 and the
-phase from 0 to π, and the learner sees only **K points** of it, with x drawn from −5 to 5. The network is small:
-1 input, two hidden layers of 40 ReLU units, 1 output.
-
-- **MAML** meta-trains the network's initialisation so that *one gradient step* (learning rate 0.01) on a
-  task's K points fits that task: each training step adapts on K points of 25 tasks and judges the result on
-  K other points of the same tasks.
-- **Joint training**, the baseline, trains the same network by plain regression on the points of all those
-  tasks pooled together. It learns the *average* wave, not how to adapt.
-
-Both are then **fine-tuned the same way** on a new task's K points, and compared on the whole curve. Both
-networks' weights are kept at about ten points of their training, so that you can replay it below.
-"""
-    )
+page_setup(t("nav.maml_regression"))
+st.title(t("sine.title"))
+st.caption(t("sine.caption"))
+with st.expander(t("sine.about"), icon=":material/info:"):
+    st.markdown(t("sine.about_text"))
 
 config = training_settings()
 run = training_panel(config)
 if run is None and (run := shipped_pair()) is not None:
     shipped_caption(run)
 elif run is None:
-    st.info("Press **Meta-train** to train both networks (the default 2,000 steps take about 20 seconds on two "
-            "free CPU cores); the comparison on a new task appears here afterwards.")  # fmt: skip
+    st.info(t("sine.press_train"))
     st.stop()
 
 task, points_seed, steps = task_controls()
@@ -53,9 +35,9 @@ n_shot = int(st.session_state["sine_n_shot"])
 if steps:
     show_comparison(run, task, n_shot, points_seed, steps)
 else:
-    st.info("Choose at least one number of fine-tuning steps to show.")
+    st.info(t("sine.choose_steps"))
 
-st.subheader("Training you can scrub")
+st.subheader(t("sine.scrub_header"))
 show_training_scrub(run, task, n_shot, points_seed)
 show_training_report(run)
 shipped_provenance(run)

@@ -8,19 +8,16 @@ from app import compare_view
 from app.charts import show_chart
 from app.compare_lineup import contenders, lineup_picker
 from app.datasets import dataset_controls, load_or_explain, split_control
+from app.i18n import t
 from app.page import page_setup
 from core.compare.runner import QUICK_MAX_EPISODES, QUICK_SECONDS
 from core.datasets.roles import assign_roles
 from core.episodes import EpisodeSampler
 from core.figures.compare import sweep_curves
 
-page_setup("Compare")
-st.title("Compare the algorithms")
-st.caption(
-    "Every method classifies **the same seeded episodes**: accuracy with its 95% confidence interval, time per "
-    "episode (adaptation included), parameters and peak memory. The models are the shipped checkpoints or the ones "
-    "you trained in this session; nothing trains silently here."
-)
+page_setup(t("nav.compare"))
+st.title(t("compare.title"))
+st.caption(t("compare.caption"))
 
 spec = dataset_controls()
 loaded = load_or_explain(spec)
@@ -31,27 +28,25 @@ split = split_control(dataset)
 image_shape = tuple(dataset.images.shape[1:])
 
 run_row = st.container()  # filled below, once the settings it names are known
-with st.expander("Settings and line-up", icon=":material/tune:"):
+with st.expander(t("compare.settings"), icon=":material/tune:"):
     columns = st.columns(5)
-    n_way = columns[0].number_input("n_way", 2, 60, 5, key="cmp_n_way", bind="query-params")
-    n_shot = columns[1].number_input("n_shot", 1, 20, 1, key="cmp_n_shot", bind="query-params")
-    n_query = columns[2].number_input("n_query", 1, 20, 5, key="cmp_n_query", bind="query-params")
-    episodes = columns[3].number_input("episodes (M)", 1, 2000, 100, key="cmp_episodes", bind="query-params",
-                                       help="for Run the comparison: 600 to 1000 give the papers' ±0.2–0.8 point "
-                                            "intervals; 100 take about a minute")  # fmt: skip
-    seed = columns[4].number_input("seed", 0, 10**6, 0, key="cmp_seed", bind="query-params")
+    n_way = columns[0].number_input(t("compare.n_way"), 2, 60, 5, key="cmp_n_way", bind="query-params")
+    n_shot = columns[1].number_input(t("compare.n_shot"), 1, 20, 1, key="cmp_n_shot", bind="query-params")
+    n_query = columns[2].number_input(t("compare.n_query"), 1, 20, 5, key="cmp_n_query", bind="query-params")
+    episodes = columns[3].number_input(t("compare.episodes"), 1, 2000, 100, key="cmp_episodes",
+                                       bind="query-params", help=t("compare.episodes_help"))  # fmt: skip
+    seed = columns[4].number_input(t("compare.seed"), 0, 10**6, 0, key="cmp_seed", bind="query-params")
     chosen = lineup_picker("cmp", spec, image_shape)
 if split == roles.train:
-    st.warning(f"'{split}' holds the training classes: pick a held-out split ({roles.test}) for a few-shot result.")
+    st.warning(t("compare.training_split", split=split, test=roles.test))
 quick_column, full_column, summary_column = run_row.columns([0.9, 1.5, 1.6], vertical_alignment="center")
-quick = quick_column.button(f"Quick run (~{QUICK_SECONDS} s)", type="primary", icon=":material/bolt:",
+quick = quick_column.button(t("compare.quick", seconds=QUICK_SECONDS), type="primary", icon=":material/bolt:",
                             key="cmp_quick", disabled=not chosen, width="stretch",
-                            help="as many episodes as fit in a few seconds: wide intervals, shown as they "
-                                 "are")  # fmt: skip
-full = full_column.button(f"Run the comparison ({episodes} episodes)", icon=":material/play_arrow:", key="cmp_run",
+                            help=t("compare.quick_help"))  # fmt: skip
+full = full_column.button(t("compare.full", episodes=episodes), icon=":material/play_arrow:", key="cmp_run",
                           disabled=not chosen, width="stretch")  # fmt: skip
-summary_column.caption(f"{dataset.name} · {split} · {n_way}-way {n_shot}-shot · {n_query} queries per class · "
-                       f"seed {seed} · {len(chosen)} methods (change them under **Settings and line-up**)")  # fmt: skip
+summary_column.caption(t("compare.summary", dataset=dataset.name, split=split, n_way=n_way, n_shot=n_shot,
+                         n_query=n_query, seed=seed, methods=len(chosen)))  # fmt: skip
 
 
 def sampler(n_way_: int, n_shot_: int) -> EpisodeSampler:
@@ -62,7 +57,7 @@ if quick or full:
     try:
         episodes_source = sampler(n_way, n_shot)
     except ValueError as error:
-        st.error(f"{error}.")
+        st.error(t("compare.cannot_sample", reason=error))
         st.stop()
     lineup = contenders("cmp", chosen, dataset.split_scheme, split, image_shape, int(n_way))
     seconds = None if full else QUICK_SECONDS
@@ -71,8 +66,8 @@ if quick or full:
                                              QUICK_MAX_EPISODES, seconds,
                                              (spec.source, int(n_way), int(n_shot)))  # fmt: skip
     ran = max((len(r.per_episode) for r in results), default=0)
-    description = (f"{dataset.name}, split '{split}', {n_way}-way {n_shot}-shot, {n_query} queries per class, "
-                   f"{ran} episodes of seed {seed}")  # fmt: skip
+    description = t("compare.description", dataset=dataset.name, split=split, n_way=n_way, n_shot=n_shot,
+                    n_query=n_query, episodes=ran, seed=seed)  # fmt: skip
     if quick:
         description = f"{compare_view.quick_note(results, time.perf_counter() - started)} {description}"
     st.session_state["cmp_results"] = (results, description, 1 / int(n_way))
@@ -81,29 +76,31 @@ if "cmp_results" in st.session_state:
 else:
     compare_view.show_shipped(spec.source, int(n_way), int(n_shot), prefix="cmp")
 
-st.header("Accuracy against n_shot and n_way")
+st.header(t("compare.sweep_header"))
 left, middle, right = st.columns(3)
-axis = left.radio("vary", ["n_shot", "n_way"], horizontal=True, key="cmp_axis")
+axis = left.radio(t("compare.vary"), ["n_shot", "n_way"], horizontal=True, key="cmp_axis")
 options = list(range(1, 11)) if axis == "n_shot" else list(range(5, 21))
-values = middle.multiselect(f"{axis} values", options, default=[1, 2, 5, 10] if axis == "n_shot" else [5, 10, 15, 20],
-                            key=f"cmp_values_{axis}")  # fmt: skip
-per_point = right.number_input("episodes per point", 1, 1000, 20, key="cmp_sweep_episodes")
+default_values = [1, 2, 5, 10] if axis == "n_shot" else [5, 10, 15, 20]
+values = middle.multiselect(t("compare.values", axis=axis), options, default=default_values, key=f"cmp_values_{axis}")
+per_point = right.number_input(t("compare.per_point"), 1, 1000, 20, key="cmp_sweep_episodes")
 other = f"n_way = {n_way}" if axis == "n_shot" else f"n_shot = {n_shot}"
-st.caption(f"The other setting stays as above ({other}); a method that cannot run a setting leaves a gap.")
-if st.button(f"Run the {axis} sweep", icon=":material/show_chart:", key="cmp_sweep", disabled=not (chosen and values)):
+st.caption(t("compare.other_setting", other=other))
+if st.button(
+    t("compare.run_sweep", axis=axis), icon=":material/show_chart:", key="cmp_sweep", disabled=not (chosen and values)
+):
     lineup = contenders("cmp", chosen, dataset.split_scheme, split, image_shape, int(n_way))
     try:
         sampler(max(values) if axis == "n_way" else n_way, max(values) if axis == "n_shot" else n_shot)
         points = compare_view.stream_sweep(lineup, sampler, axis, sorted(values), (int(n_way), int(n_shot)),
                                            int(per_point))  # fmt: skip
     except ValueError as error:
-        st.error(f"{error}.")
+        st.error(t("compare.cannot_sample", reason=error))
         st.stop()
     st.session_state[f"cmp_sweep_{axis}"] = points
 for swept in ("n_shot", "n_way"):
     points = st.session_state.get(f"cmp_sweep_{swept}")
     if points:
-        show_chart(sweep_curves(points, swept, f"Accuracy against {swept} on '{split}'",
-                                y_title=compare_view.TEXT["accuracy"]), key=f"cmp_curve_{swept}")  # fmt: skip
-        st.download_button(f"{swept} sweep (CSV)", compare_view.to_csv(compare_view.sweep_rows(points)),
+        show_chart(sweep_curves(points, swept, t("compare.sweep_title", axis=swept, split=split),
+                                y_title=t("compare.accuracy")), key=f"cmp_curve_{swept}")  # fmt: skip
+        st.download_button(t("compare.sweep_csv", axis=swept), compare_view.to_csv(compare_view.sweep_rows(points)),
                            f"sweep-{swept}.csv", "text/csv", key=f"cmp_sweep_csv_{swept}")  # fmt: skip

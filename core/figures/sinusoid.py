@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -11,6 +11,14 @@ import torch
 from core.sinusoid import FineTuneCurve, SineProgress
 
 STEP_COLOURS = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728", "#8c564b", "#e377c2", "#17becf"]
+
+
+def _steps_label(steps: int) -> str:
+    return "before adapting" if steps == 0 else f"after {steps} step{'s' if steps > 1 else ''}"
+
+
+def _fit_label(steps: int, mse: float) -> str:
+    return f"{_steps_label(steps)} (MSE {mse:.3f})"
 
 
 def _running_mean(values: Sequence[float], window: int) -> np.ndarray:
@@ -22,41 +30,59 @@ def _running_mean(values: Sequence[float], window: int) -> np.ndarray:
 
 
 def sine_training_curves(
-    maml: Sequence[SineProgress], joint: Sequence[SineProgress], inner_steps: int = 1, window: int = 50
+    maml: Sequence[SineProgress],
+    joint: Sequence[SineProgress],
+    inner_steps: int = 1,
+    window: int = 50,
+    *,
+    names: tuple[str, str] = ("MAML", "joint training"),
+    steps_label: Callable[[int], str] = _steps_label,
+    title: str | None = None,
+    x_title: str = "training step",
 ) -> go.Figure:
-    """Query MSE of each training step's tasks, before and after the inner step(s), smoothed over ``window`` steps."""
+    """Query MSE of each training step's tasks, before and after the inner step(s), smoothed over ``window`` steps.
+    ``steps_label(n)`` names a curve after n inner steps (0: before adapting); the words default to English."""
     figure = go.Figure()
-    after = f"after {inner_steps} step{'s' if inner_steps > 1 else ''}"
-    for records, name, colour in ((maml, "MAML", "#1f77b4"), (joint, "joint training", "#ff7f0e")):
+    for records, name, colour in ((maml, names[0], "#1f77b4"), (joint, names[1], "#ff7f0e")):
         if not records:
             continue
         steps = [r.step for r in records]
-        for field, label, dash in (("loss_after", after, "solid"), ("loss_before", "before adapting", "dot")):
+        for field, label, dash in (("loss_after", steps_label(inner_steps), "solid"),
+                                   ("loss_before", steps_label(0), "dot")):  # fmt: skip
             values = _running_mean([getattr(r, field) for r in records], window)
             figure.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=f"{name}, {label}",
                                         line={"color": colour, "dash": dash}))  # fmt: skip
     figure.update_layout(
-        title=f"Query MSE during training (mean of the last {window} steps)",
-        xaxis_title="training step", yaxis_title="MSE", yaxis_type="log", height=380,
+        title=f"Query MSE during training (mean of the last {window} steps)" if title is None else title,
+        xaxis_title=x_title, yaxis_title="MSE", yaxis_type="log", height=380,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )  # fmt: skip
     return figure
 
 
-def fine_tune_figure(curve: FineTuneCurve, support_x: torch.Tensor, support_y: torch.Tensor, title: str) -> go.Figure:
-    """The true wave, the K points, and the prediction after each number of fine-tuning steps."""
+def fine_tune_figure(
+    curve: FineTuneCurve,
+    support_x: torch.Tensor,
+    support_y: torch.Tensor,
+    title: str,
+    *,
+    truth_label: str = "true wave",
+    points_label: str | None = None,
+    fit_label: Callable[[int, float], str] = _fit_label,
+) -> go.Figure:
+    """The true wave, the K points, and the prediction after each number of fine-tuning steps, each named by
+    ``fit_label(steps, mse)``; the words default to English."""
     grid = curve.grid.numpy()
     figure = go.Figure()
-    figure.add_trace(go.Scatter(x=grid, y=curve.truth.numpy(), mode="lines", name="true wave",
+    figure.add_trace(go.Scatter(x=grid, y=curve.truth.numpy(), mode="lines", name=truth_label,
                                 line={"color": "black", "width": 3}))  # fmt: skip
     for index, (steps, prediction, mse) in enumerate(zip(curve.steps, curve.predictions, curve.mse)):
-        label = "before adapting" if steps == 0 else f"after {steps} step{'s' if steps > 1 else ''}"
         figure.add_trace(go.Scatter(
-            x=grid, y=prediction.numpy(), mode="lines", name=f"{label} (MSE {mse:.3f})",
+            x=grid, y=prediction.numpy(), mode="lines", name=fit_label(steps, mse),
             line={"color": STEP_COLOURS[index % len(STEP_COLOURS)], "dash": "dot" if steps == 0 else "solid"},
         ))  # fmt: skip
     figure.add_trace(go.Scatter(x=support_x.squeeze(1).numpy(), y=support_y.squeeze(1).numpy(), mode="markers",
-                                name=f"the {len(support_x)} points (K)",
+                                name=f"the {len(support_x)} points (K)" if points_label is None else points_label,
                                 marker={"color": "#d62728", "size": 10, "symbol": "triangle-up"}))  # fmt: skip
     limit = max(2.0, 1.4 * float(curve.truth.abs().max()))
     figure.update_layout(
