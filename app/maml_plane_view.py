@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import streamlit as st
 import torch
 
+from app.charts import show_chart
 from app.code_view import function_source, qualified_name
 from core.figures.plane import PlaneLabels, plane_figure, training_losses
 from core.toys.maml_plane import (
@@ -237,10 +238,9 @@ def _draw(slots: tuple, run: dict, suffix: str) -> None:
                           clickable=still)  # fmt: skip
     chart_key = f"plane_chart_{st.session_state.get(CLICKS_KEY, 0)}"
     if still:
-        chart_slot.plotly_chart(figure, key=chart_key, on_select=lambda: _move_theta(chart_key),
-                                selection_mode="points", config={"displayModeBar": False})  # fmt: skip
+        show_chart(figure, chart_slot, key=chart_key, on_select=lambda: _move_theta(chart_key), selection_mode="points")
     else:
-        chart_slot.plotly_chart(figure, key=f"plane_chart_{suffix}", config={"displayModeBar": False})
+        show_chart(figure, chart_slot, key=f"plane_chart_{suffix}")
     with words_slot.container():
         if run["diverged_at"] is not None:
             st.warning(TEXT["diverged"].format(k=run["diverged_at"]))
@@ -249,10 +249,10 @@ def _draw(slots: tuple, run: dict, suffix: str) -> None:
         maml = trajectory(family, maml_path, settings.method, settings.alpha, settings.steps)
         joint = trajectory(family, joint_path, "joint", settings.alpha, settings.steps)
         names = {"MAML": (maml, "#9467bd"), "joint training": (joint, "#8c564b")}
-        losses_slot.plotly_chart(
+        show_chart(
             training_losses({name: (t.loss_before, t.loss_after, colour) for name, (t, colour) in names.items()},
                             TEXT["loss_title"], TEXT["step_axis"], TEXT["loss_axis"], TEXT["before"], TEXT["after"]),
-            key=f"plane_losses_{suffix}",
+            key=f"plane_losses_{suffix}", container=losses_slot,
         )  # fmt: skip
     else:
         losses_slot.empty()

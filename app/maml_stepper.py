@@ -14,6 +14,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from app.charts import show_chart
 from app.maml_view import cached
 from core.algorithms import MAML
 from core.algorithms.maml import AdaptationTrace
@@ -142,7 +143,7 @@ def _show_step(slots: tuple, trace: AdaptationTrace, reference: tuple | None, ep
               "accuracy": TEXT["accuracy_axis"], "accuracy_name": TEXT["accuracy_name"]}  # fmt: skip
     losses = {TEXT["support_name"]: trace.support_loss, TEXT["query_name"]: trace.query_loss}
     figure = stepper_curves(losses, trace.query_accuracy, shown_steps=k, titles=titles, reference=reference)
-    chart_slot.plotly_chart(figure, key=f"maml_curves_{suffix}")
+    show_chart(figure, key=f"maml_curves_{suffix}", container=chart_slot)
     why_slot.markdown(_why(trace, trained_alpha))
     with below_slot.container():
         _predictions_and_updates(trace, episode, k, suffix)
@@ -181,8 +182,8 @@ def _predictions_and_updates(trace: AdaptationTrace, episode: Episode, k: int, s
     if k == 0:
         updates.info(TEXT["step_zero"])
     else:
-        updates.plotly_chart(update_sizes(trace.relative_update_norms[k - 1], TEXT["updates"].format(k=k)),
-                             key=f"maml_updates_{suffix}")  # fmt: skip
+        show_chart(update_sizes(trace.relative_update_norms[k - 1], TEXT["updates"].format(k=k)),
+                             key=f"maml_updates_{suffix}", container=updates)  # fmt: skip
 
 
 def _png(picture: np.ndarray) -> bytes:

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app.charts import show_chart
 from app.models import load_shipped, shipped_checkpoints
 from app.training_panel import pretraining_panel
 from core.algorithms import MAML, FineTuning
@@ -66,7 +67,7 @@ def many_episodes(model: MAML, model_id: tuple, dataset: ClassDataset, split: st
     with st.spinner(f"Adapting on {count} episodes…"):
         losses, accuracies = cached((*model_id, "many", split, n_shot, n_query, seed, steps, count), compute)
     title = f"Query loss over {count} episodes (seed {seed}, episodes 0–{count - 1})"
-    st.plotly_chart(many_episode_curves(losses, title), key="maml_many")
+    show_chart(many_episode_curves(losses, title), key="maml_many")
     mean = accuracies.mean(0)
     st.caption(
         f"Mean query accuracy: {100 * mean[0]:.1f}% at the initialisation, "
@@ -100,10 +101,10 @@ def comparison(model: MAML, model_id: tuple, raw_episode: Episode, source: str, 
     loss = {name: trace.query_loss for name, trace in traces.items()}
     accuracy = {name: trace.query_accuracy for name, trace in traces.items()}
     left, right = st.columns(2)
-    left.plotly_chart(inner_loop_curves(loss, "Query loss, same episode, same α and steps", "cross-entropy"),
-                      key="maml_compare_loss")  # fmt: skip
-    right.plotly_chart(inner_loop_curves(accuracy, "Query accuracy", "accuracy", y_range=[0, 1.02]),
-                       key="maml_compare_accuracy")  # fmt: skip
+    show_chart(inner_loop_curves(loss, "Query loss, same episode, same α and steps", "cross-entropy"),
+                      key="maml_compare_loss", container=left)  # fmt: skip
+    show_chart(inner_loop_curves(accuracy, "Query accuracy", "accuracy", y_range=[0, 1.02]),
+                       key="maml_compare_accuracy", container=right)  # fmt: skip
     st.caption(
         f"Every curve takes the same {steps} step(s) of plain gradient descent at α = {alpha:g} on the same support "
         "set. The pre-trained network was trained the ordinary way (cross-entropy over all training classes at "

@@ -6,6 +6,7 @@ import streamlit as st
 import torch
 
 from app.algorithm_inputs import AlgorithmInputs
+from app.charts import show_chart
 from app.protonet_push import accuracy_metric, draw_pushed_map, pushed_map
 from app.protonet_view import (
     draw_embedding_map,
@@ -95,5 +96,5 @@ def show_last_map_while_training() -> None:
     """While a model trains (the picker shows no model yet), the last map stays in view, said to be old."""
     figure = st.session_state.get(LAST_MAP)
     if figure is not None and st.session_state.get("protonet_model_source") == "train now":
-        st.plotly_chart(figure, key="protonet_stale_map")
+        show_chart(figure, key="protonet_stale_map")
         st.caption(TEXT["stale"])

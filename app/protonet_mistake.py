@@ -8,7 +8,7 @@ import torch
 from core.algorithms.protonet import PrototypeTrace
 from core.algorithms.prototype_push import MEASURES
 from core.episodes import Episode
-from core.figures.montage import display_scale, to_display
+from core.figures.montage import display_scale, png_data_url, to_display
 
 TEXT = {
     "open": "Why q{query} was given class {predicted}, not its class {true}",
@@ -35,7 +35,7 @@ def explain_mistake(
         each = MEASURES[distance](trace.query_embeddings[query : query + 1], trace.support_embeddings)[0]
         left, right = st.columns([1, 5])
         scale = display_scale(episode.query_x.shape[-1], target=THUMBNAIL)
-        left.image(to_display(episode.query_x[query : query + 1], scale)[0], caption=f"q{query}")
+        left.image(png_data_url(to_display(episode.query_x[query : query + 1], scale)[0]), caption=f"q{query}")
         with right:
             for role, k in ((TEXT["true"], true), (TEXT["predicted"], predicted)):
                 st.markdown(
@@ -52,7 +52,7 @@ def explain_mistake(
                     st.caption(TEXT["none"])
                     continue
                 st.image(
-                    to_display(support_images[rows], scale),
+                    [png_data_url(image) for image in to_display(support_images[rows], scale)],
                     width=THUMBNAIL,
                     caption=[TEXT["each"].format(distance=float(each[i])) for i in rows],
                 )

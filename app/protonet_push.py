@@ -11,6 +11,7 @@ import torch
 from streamlit_drawable_canvas import st_canvas
 
 from app.algorithm_inputs import AlgorithmInputs
+from app.charts import show_chart
 from app.protonet_view import short_names
 from app.server_limits import image_limits
 from app.your_images import CANVAS
@@ -23,7 +24,7 @@ from core.algorithms.prototype_push import (
     push_space,
 )
 from core.episodes import Episode
-from core.figures.montage import display_scale, to_display
+from core.figures.montage import display_scale, png_data_url, to_display
 from core.figures.prototypes import prototype_map
 from core.user import UserImageError, decode_image, prepare_for_model
 
@@ -166,7 +167,7 @@ def _outlier_picker(state: dict, episode: Episode, names: list[str]) -> None:
     left, right = st.columns([1, 2], vertical_alignment="bottom")
     chosen = right.selectbox(TEXT["outlier"], order, format_func=labels.__getitem__, key="protonet_outlier")
     pool = torch.cat([episode.support_x, state["extra_x"]])
-    left.image(to_display(pool[chosen : chosen + 1], display_scale(pool.shape[-1], 56))[0])
+    left.image(png_data_url(to_display(pool[chosen : chosen + 1], display_scale(pool.shape[-1], 56))[0]))
     own = int(episode.support_y[chosen]) if chosen < n_support else -1
     given = st.selectbox(
         TEXT["give_to"],
@@ -227,7 +228,7 @@ def draw_pushed_map(pushed: PushedEpisode, episode: Episode, key: str = "protone
     wrong = int((trace.predictions != trace.query_y).sum())
     title = TEXT["title"].format(explained=trace.explained, wrong=wrong)
     figure = prototype_map(trace, list(short_names(episode.class_names)), title, LEGEND, thumbnails)
-    st.plotly_chart(figure, key=key)
+    show_chart(figure, key=key)
     missing = np.flatnonzero(~trace.has_prototype)
     if len(missing):
         st.warning(TEXT["no_prototype"].format(classes=", ".join(str(k) for k in missing)))

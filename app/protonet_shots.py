@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.algorithm_inputs import AlgorithmInputs
+from app.charts import show_chart
 from app.protonet_push import LEGEND, episode_key
 from app.protonet_view import short_names
 from core.algorithms.prototype_push import PushTrace, push_space, same_classes_episode, settle
@@ -45,7 +46,7 @@ def show_shots(inputs: AlgorithmInputs, episode: Episode) -> list[PushTrace] | N
         TEXT["accuracy"],
         TEXT["play"].format(max_shot=max_shot),
     )
-    st.plotly_chart(figure, key="protonet_shots")
+    show_chart(figure, key="protonet_shots")
     st.caption(TEXT["summary"].format(first=traces[0].accuracy, last=traces[-1].accuracy, max_shot=max_shot))
     return traces
 

@@ -6,11 +6,12 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app.charts import show_chart
 from app.protonet_mistake import explain_mistake
 from core.algorithms.protonet import PrototypeTrace
 from core.episodes import Episode
 from core.figures.common import embedding_map, matrix_heatmap, probability_bars
-from core.figures.montage import display_scale, to_display
+from core.figures.montage import display_scale, png_data_url, to_display
 from core.figures.projection import nearest_in_plane, project_2d
 
 
@@ -61,7 +62,7 @@ def draw_embedding_map(
         images = shown + [blank] * n_way
     figure = embedding_map(coords, role, labels, predicted, list(short_names(episode.class_names)), label, images,
                            regions=method == "pca")  # fmt: skip
-    st.plotly_chart(figure, key="protonet_embedding_map")
+    show_chart(figure, key="protonet_embedding_map")
     st.caption(map_caption(method, coords, trace, episode.n_shot))
 
 
@@ -101,8 +102,8 @@ def show_distances_and_probabilities(
                                text_format=".1f" if distance == "euclidean" else ".2f")  # fmt: skip
     probabilities = matrix_heatmap(trace.probabilities.numpy(), rows, columns, "Probability of each class", "p")
     left, right = st.columns(2)
-    left.plotly_chart(distances, key=f"{key}_distances")
-    right.plotly_chart(probabilities, key=f"{key}_probabilities")
+    show_chart(distances, key=f"{key}_distances", container=left)
+    show_chart(probabilities, key=f"{key}_probabilities", container=right)
 
 
 def pick_query(trace: PrototypeTrace, episode: Episode) -> int:
@@ -127,10 +128,11 @@ def show_query(
     image_col, chart_col = st.columns([1, 3], vertical_alignment="center")
     scale = display_scale(episode.query_x.shape[-1], target=112)
     true = int(trace.query_y[query])
-    image_col.image(to_display(episode.query_x[query : query + 1], scale)[0],
+    image_col.image(png_data_url(to_display(episode.query_x[query : query + 1], scale)[0]),
                     caption=f"q{query}, true class {true}: {episode.class_names[true]}")  # fmt: skip
-    chart_col.plotly_chart(probability_bars(trace.probabilities[query].numpy(), list(short_names(episode.class_names)),
-                                            true, f"q{query}: probabilities"), key="protonet_query_bars")  # fmt: skip
+    bars = probability_bars(trace.probabilities[query].numpy(), list(short_names(episode.class_names)), true,
+                            f"q{query}: probabilities")  # fmt: skip
+    show_chart(bars, chart_col, key="protonet_query_bars")
     if support_images is not None and int(trace.predictions[query]) != true:
         explain_mistake(trace, episode, query, distance, support_images)
     show_formulas(trace, episode, query, distance)
