@@ -27,14 +27,19 @@ def cached_dataset(spec: DatasetSpec) -> ClassDataset:
     return load_dataset(spec)
 
 
-def dataset_controls() -> DatasetSpec:
-    """Sidebar widgets choosing the data set (bound to the URL); returns its spec."""
+def dataset_controls(prefer: str = "glyphs") -> DatasetSpec:
+    """Sidebar widgets choosing the data set (bound to the URL); returns its spec.
+
+    ``prefer`` is the first choice when it is on offer (Episodes prefers Omniglot, which a fresh
+    clone lacks: then it opens on glyphs).
+    """
     choice_slot = st.sidebar.container()  # drawn first, filled once a download has had its say
     omniglot_root = find_omniglot_root() or omniglot_download()
     folders_allowed = server_limits().folder_paths
     sources = ["glyphs"] + (["omniglot"] if omniglot_root else []) + (["folder"] if folders_allowed else [])
-    source = choice_slot.selectbox(t("datasets.data_set"), sources, key="dataset", bind="query-params",
-                                   help=t("datasets.source_help"))  # fmt: skip
+    default = sources.index(prefer) if prefer in sources else 0
+    source = choice_slot.selectbox(t("datasets.data_set"), sources, index=default, key="dataset",
+                                   bind="query-params", help=t("datasets.source_help"))  # fmt: skip
     if not folders_allowed:
         st.sidebar.caption(t("datasets.no_folders_here"))
     if source == "omniglot":

@@ -12,7 +12,7 @@ page_setup(t("nav.episodes"))
 st.title(t("episodes.title"))
 st.markdown(t("episodes.intro"))
 
-spec = dataset_controls()
+spec = dataset_controls(prefer="omniglot")
 dataset = load_or_explain(spec)
 if dataset is None:
     st.stop()

@@ -166,8 +166,10 @@ def test_a_diverging_run_stops_with_advice_instead_of_a_traceback():
 def test_public_demo_offers_no_folders_even_from_a_link(monkeypatch, tmp_path):
     monkeypatch.setenv("PLAYGROUND_PUBLIC_DEMO", "1")
     at = open_page("pages/1_Episodes.py", dataset="folder", folder=str(tmp_path))
-    assert "folder" not in at.sidebar.selectbox(key="dataset").options
-    assert at.sidebar.selectbox(key="dataset").value == "glyphs"
+    options = at.sidebar.selectbox(key="dataset").options
+    assert "folder" not in options
+    # the page's own default instead: Omniglot where it is present, else glyphs
+    assert at.sidebar.selectbox(key="dataset").value == ("omniglot" if "omniglot" in options else "glyphs")
     assert any("opens no folders on its server" in c.value for c in at.sidebar.caption)
     assert any("dataset=folder, which is not a valid choice" in w.value for w in at.warning)
 

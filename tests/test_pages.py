@@ -21,7 +21,8 @@ SECTIONS = ["Start", "Algorithms", "Your data", "Compare and play", "Learn"]
 
 
 def support_rows(at: AppTest) -> list[str]:
-    return [m.value for m in at.markdown if m.value.startswith("**class ")]
+    """The Episodes page's class tiles' headings (HTML: "class k" and the name, on one line)."""
+    return [m.value for m in at.markdown if 'class="mlp-class-name"' in m.value]
 
 
 def support_captions(at: AppTest) -> list[str]:
@@ -95,7 +96,7 @@ def test_every_sidebar_links_every_page_by_title_under_section_captions(page):
 
 
 def test_sidebar_links_carry_nothing_when_the_url_has_no_lang():
-    at = open_page(EPISODES, n_way=3)
+    at = open_page(EPISODES, dataset="glyphs", n_way=3)
     assert all(link.proto.query_string == "" for link in at.sidebar.get("page_link"))
 
 
@@ -105,7 +106,7 @@ def test_every_page_runs_without_an_exception(page):
 
 
 def test_episode_shows_one_row_per_class_and_a_query_grid():
-    at = open_page(EPISODES)
+    at = open_page(EPISODES, dataset="glyphs")
     assert len(support_rows(at)) == 5
     assert len(at.image) == 5 + 1  # one strip per class, one grid of queries
     at.number_input(key="n_way").set_value(8).run()
@@ -114,15 +115,15 @@ def test_episode_shows_one_row_per_class_and_a_query_grid():
 
 
 def test_new_episode_draws_other_classes():
-    at = open_page(EPISODES)
+    at = open_page(EPISODES, dataset="glyphs")
     before = support_rows(at)
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "New episode").click().run()
     assert at.number_input(key="episode").value == 1
     assert support_rows(at) != before
 
 
 def test_a_link_reproduces_the_same_episode():
-    link = {"split": "background", "n_way": 4, "n_shot": 2, "n_query": 3, "seed": 9, "episode": 5}
+    link = {"dataset": "glyphs", "split": "background", "n_way": 4, "n_shot": 2, "n_query": 3, "seed": 9, "episode": 5}
     first, second = open_page(EPISODES, **link), open_page(EPISODES, **link)
     assert support_rows(first) == support_rows(second) and len(support_rows(first)) == 4
     assert "Episode 5 of seed 9 · split `background`" in first.caption[0].value
@@ -131,18 +132,18 @@ def test_a_link_reproduces_the_same_episode():
 
 
 def test_an_invalid_link_value_is_reported_not_crashed():
-    at = open_page(EPISODES, n_shot=0)
+    at = open_page(EPISODES, dataset="glyphs", n_shot=0)
     assert any("n_shot=0" in w.value for w in at.warning)
     assert len(support_rows(at)) == 5
 
 
 def test_more_ways_than_classes_says_what_to_change():
-    at = open_page(EPISODES, n_way=5000)
+    at = open_page(EPISODES, dataset="glyphs", n_way=5000)
     assert "choose n_way <= 831" in at.error[0].value
 
 
 def test_more_images_than_a_class_has_says_what_to_change():
-    at = open_page(EPISODES, n_query=30)
+    at = open_page(EPISODES, dataset="glyphs", n_query=30)
     assert "lower n_shot or n_query" in at.error[0].value
 
 
@@ -186,6 +187,31 @@ def test_omniglot_is_offered_when_found(omniglot_path, monkeypatch):
     at = open_page(EPISODES, dataset="omniglot", split_scheme="vinyals", n_way=20)
     assert "split `test` (1692 classes to draw from)" in at.caption[0].value
     assert len(support_rows(at)) == 20
+
+
+def test_episodes_opens_on_omniglot_when_it_is_found(omniglot_path, monkeypatch):
+    monkeypatch.setenv("OMNIGLOT_ROOT", str(omniglot_path))
+    at = open_page(EPISODES)
+    assert at.selectbox(key="dataset").value == "omniglot"
+    assert all("/character" in row for row in support_rows(at)) and len(support_rows(at)) == 5
+
+
+def test_episodes_opens_on_glyphs_without_omniglot(monkeypatch, tmp_path):
+    import app.datasets
+
+    monkeypatch.setenv("OMNIGLOT_ROOT", str(tmp_path / "omniglot"))
+    monkeypatch.setattr(app.datasets, "find_omniglot_root", lambda: None)
+    at = open_page(EPISODES)
+    assert at.selectbox(key="dataset").value == "glyphs" and "omniglot" not in at.selectbox(key="dataset").options
+    assert len(support_rows(at)) == 5
+
+
+def test_a_class_name_is_one_escaped_line_with_the_full_name_on_hover():
+    from app.episode_view import class_label
+
+    heading = class_label(3, 'Bengali/<b>"long"</b>')
+    assert 'title="Bengali/&lt;b&gt;&quot;long&quot;&lt;/b&gt;"' in heading
+    assert "white-space:nowrap" in heading and "text-overflow:ellipsis" in heading and "<b>" not in heading
 
 
 PROTONET = "pages/2_Prototypical_Networks.py"
