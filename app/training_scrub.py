@@ -14,6 +14,12 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from app.i18n import t
+from app.model_picker import ModelChoice
+from app.models import shipped_checkpoints
+from app.training_panel import session_snapshots
+from core.checkpoints import CheckpointError, Snapshot, load_snapshots
+
+SHIPPED_LABEL = "shipped: "  # how ``app.model_picker`` labels a shipped checkpoint
 
 
 def _format_step(step: int) -> str:
@@ -46,3 +52,22 @@ def scrub_snapshots(
                             disabled=len(options) < 2)  # fmt: skip
     draw_at_step(step)
     return step
+
+
+def kept_snapshots(prefix: str, algorithm: str, model: ModelChoice) -> tuple[Snapshot, ...]:
+    """The weights kept while ``model`` trained: those of a model trained on this page (``prefix``), or those
+    saved in a shipped checkpoint of ``algorithm`` (``python -m core train --snapshots 10``); () when none."""
+    kept = session_snapshots(prefix, model.label)
+    listed = model.metadata.get("snapshots")
+    if kept or not model.label.startswith(SHIPPED_LABEL) or not isinstance(listed, dict) or not listed.get("steps"):
+        return kept
+    path = shipped_checkpoints(algorithm).get(model.label.removeprefix(SHIPPED_LABEL))
+    return _shipped_snapshots(str(path)) if path else ()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _shipped_snapshots(path: str) -> tuple[Snapshot, ...]:
+    try:
+        return load_snapshots(path)
+    except CheckpointError:
+        return ()  # the model itself loaded, so a broken snapshot list only costs the replay

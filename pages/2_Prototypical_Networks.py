@@ -6,6 +6,7 @@ from app.algorithm_inputs import algorithm_inputs
 from app.code_view import show_code
 from app.page import page_setup
 from app.protonet_map import pushed_sections, show_last_map_while_training
+from app.protonet_replay import replay_section
 from app.protonet_shots import show_shots
 from app.protonet_view import STEPS, distance_option
 from core.algorithms import PrototypicalNetworks
@@ -33,6 +34,7 @@ model = inputs.model
 episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
 with explained.container():
     pushed_sections(inputs, episode, model.algorithm.explain(episode))
+    replay_section(model, episode, (inputs.spec, inputs.choice))
     show_shots(inputs, episode)
 st.markdown(STEPS)
 measure = squared_euclidean if model.algorithm.distance == "euclidean" else cosine_distance

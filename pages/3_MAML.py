@@ -3,7 +3,7 @@ other starts."""
 
 import streamlit as st
 
-from app import maml_stepper, maml_view
+from app import maml_replay, maml_stepper, maml_view
 from app.algorithm_inputs import algorithm_inputs
 from app.code_view import show_code
 from app.learn_text import section
@@ -48,6 +48,7 @@ model_id = (id(maml), inputs.model.label)
 episode_key = (inputs.spec, choice)
 with stepper_area:
     maml_stepper.stepper(maml, episode, (*model_id, *episode_key))
+    maml_replay.replay_section(inputs.model, episode, episode_key)
 
 st.subheader("The same, over many episodes")
 steps = maml_view.many_episodes(maml, model_id, inputs.dataset, choice.split, choice.n_shot, choice.n_query,

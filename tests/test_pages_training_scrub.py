@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
 
@@ -37,7 +40,19 @@ def test_the_scrub_slider_draws_nothing_without_steps():
     assert not at.exception and not drawn(at) and not at.select_slider
 
 
-def test_a_model_trained_in_the_protonet_page_keeps_its_snapshots():
+def chart(at: AppTest, key: str) -> dict:
+    return json.loads(next(c for c in at.get("plotly_chart") if key in c.proto.id).proto.spec)
+
+
+def title(figure: dict) -> str:
+    return figure["layout"]["title"]["text"]
+
+
+def replay_captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption if c.value.startswith("Replay needs a model trained here")]
+
+
+def test_a_model_trained_in_the_protonet_page_keeps_its_snapshots_and_replays_the_episode_map():
     at = open_page("pages/2_Prototypical_Networks.py")
     at.radio(key="protonet_model_source").set_value("train now").run()
     at.number_input(key="protonet_train_episodes").set_value(6).run()
@@ -48,3 +63,51 @@ def test_a_model_trained_in_the_protonet_page_keeps_its_snapshots():
     snapshots = at.session_state["protonet_snapshots"][name]
     assert [s.step for s in snapshots] == [0, 1, 2, 3, 4, 5, 6]
     assert not all((snapshots[0].state[k] == snapshots[-1].state[k]).all() for k in snapshots[0].state if "weight" in k)
+    assert not [s for s in at.select_slider if s.key == "protonet_replay_step"]  # computed once opened
+    at.session_state["protonet_replay_open"] = True  # the visitor opens "Replay training"
+    at.run()
+
+    slider = at.select_slider(key="protonet_replay_step")
+    assert slider.options == [str(step) for step in range(7)] and slider.value == 6
+    trained = chart(at, "protonet_replay_map")
+    assert title(trained).startswith("Step 6: accuracy ") and not replay_captions(at)
+    at.select_slider(key="protonet_replay_step").set_value(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    untrained = chart(at, "protonet_replay_map")
+    assert title(untrained).startswith("Step 0: accuracy ")
+    assert untrained["data"][-1]["x"] != trained["data"][-1]["x"]  # the points moved between the two steps
+
+
+def test_a_shipped_model_without_snapshots_says_how_to_get_a_replay():
+    at = open_page("pages/2_Prototypical_Networks.py")
+    if at.radio(key="protonet_model_source").value != "shipped checkpoint":
+        pytest.skip("no shipped Prototypical Networks checkpoint (make_assets has not run)")
+    assert len(replay_captions(at)) == 1
+    assert not [s for s in at.select_slider if s.key == "protonet_replay_step"]
+    at.switch_page("pages/3_MAML.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    if at.radio(key="maml_model_source").value == "shipped checkpoint":
+        assert len(replay_captions(at)) == 1
+        assert not [s for s in at.select_slider if s.key == "maml_replay_step"]
+
+
+def test_a_maml_model_trained_in_the_page_replays_the_inner_loop_at_each_kept_step():
+    at = open_page("pages/3_MAML.py")
+    at.radio(key="maml_model_source").set_value("train now").run()
+    at.number_input(key="maml_train_episodes").set_value(3).run()
+    at.button(key="maml_train").click().run()
+    at.session_state["maml_replay_open"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    slider = at.select_slider(key="maml_replay_step")
+    assert slider.options == ["0", "1", "2", "3"] and slider.value == 3
+    trained = chart(at, "maml_replay_loss")
+    assert title(trained).startswith("Step 3: query loss ") and len(trained["data"]) == 1
+    at.select_slider(key="maml_replay_step").set_value(0).run()
+    assert not at.exception, [e.value for e in at.exception]
+    untrained = chart(at, "maml_replay_loss")
+    assert title(untrained).startswith("Step 0: query loss ")
+    assert [line["name"] for line in untrained["data"]] == ["from step 0", "from step 3 (last kept)"]
+    assert untrained["data"][0]["y"] != trained["data"][0]["y"]
+    assert untrained["data"][1]["y"] == trained["data"][0]["y"]  # the last step's curve, drawn again beside
+    assert title(chart(at, "maml_replay_accuracy")).startswith("Step 0: query accuracy ")
