@@ -131,15 +131,15 @@ def _rss_mb(pgid: int) -> float:
 class MemorySampler(threading.Thread):
     def __init__(self, pgid: int, every_s: float = 0.05):
         super().__init__(daemon=True)
-        self.pgid, self.every_s, self.peak_mb, self._stop = pgid, every_s, 0.0, threading.Event()
+        self.pgid, self.every_s, self.peak_mb, self._halt = pgid, every_s, 0.0, threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.peak_mb = max(self.peak_mb, _rss_mb(self.pgid))
             time.sleep(self.every_s)
 
     def stop(self) -> float:
-        self._stop.set()
+        self._halt.set()
         self.join()
         return self.peak_mb
 
