@@ -21,14 +21,13 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
-import time
 from pathlib import Path
 
 import plotly.io as pio
 import torch
 from PIL import Image
 
+from benchmarks.timing import median_ms
 from core.checkpoints import load_checkpoint
 from core.datasets import GlyphsConfig, load_glyphs
 from core.episodes import EpisodeSampler
@@ -40,16 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TITLES = {"title": "Each inner step", "loss": "cross-entropy", "accuracy": "query accuracy", "step": "inner step",
           "accuracy_name": "query accuracy"}  # fmt: skip
 ALPHAS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
-
-
-def median_ms(action, repeats: int) -> float:
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
 
 
 def main() -> None:

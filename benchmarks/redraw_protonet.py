@@ -26,6 +26,7 @@ import numpy as np
 import plotly.io
 import torch
 
+from benchmarks.timing import browser_tab, median_ms
 from core.algorithms.prototype_push import Push, as_prototype_trace, push, push_space, same_classes_episode, settle
 from core.checkpoints import load_checkpoint
 from core.datasets import GlyphsConfig, load_glyphs
@@ -37,16 +38,6 @@ from core.figures.prototypes import ROLES, prototype_map, shots_animation
 ROOT = Path(__file__).resolve().parents[1]
 LEGEND = {role: role for role in ROLES}
 SHAPES = ((5, 1, 5), (5, 5, 5), (20, 5, 5))  # n_way, n_shot, n_query
-
-
-def median_ms(action, repeats: int) -> float:
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
 
 
 def core_rows(repeats: int) -> list[tuple[str, float]]:
@@ -99,24 +90,13 @@ def shape_rows(model, glyphs, episode, repeats: int) -> list[tuple[str, float]]:
 
 def browser_rows(repeats: int) -> list[tuple[str, float]]:
     """Click to finished redraw in Chromium against a real, warm server: what a visitor waits for."""
-    import tempfile
-
-    from playwright.sync_api import sync_playwright
-
     sys.path.insert(0, str(ROOT / "tests"))
-    from st_browser import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS, free_port, start_app, stop_app, wait_idle
+    from st_browser import free_port, start_app, stop_app, wait_idle
 
     port = free_port()
     server = start_app(ROOT, port)
     try:
-        with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-            context = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 800},
-            )  # fmt: skip
-            context.add_init_script(RUN_COUNTER_JS)
-            page = context.pages[0]
-            page.set_default_timeout(120_000)
+        with browser_tab() as page:
             page.goto(f"http://127.0.0.1:{port}/Prototypical_Networks?n_shot=5")
             wait_idle(page)
 
@@ -137,7 +117,6 @@ def browser_rows(repeats: int) -> list[tuple[str, float]]:
             options = [page.locator(".st-key-protonet_regions").get_by_text(text, exact=True)
                        for text in ("the model's, on the plane", "nearest ★")]  # fmt: skip
             switches = [timed(options[i % 2].click) for i in range(repeats + 1)][1:]
-            context.close()
     finally:
         stop_app(server)
     return [("browser · tick a support image out or in (click to redrawn)", statistics.median(ticks)),

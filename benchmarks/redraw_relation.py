@@ -17,12 +17,12 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from benchmarks.timing import browser_tab, median_ms
 from core.algorithms.relation_probe import compare_pairs
 from core.checkpoints import load_checkpoint
 from core.datasets import GlyphsConfig, load_glyphs
@@ -35,16 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ((5, 1, 3), (20, 1, 3))  # n_way, n_shot, n_query: the page's default, and 20-way
 MAX_PAIRS = 600  # as app.relation_probe
 TEXT = ScatterText("title", "x", "y", "same", "other", "reverse", "r(a, b)", "r(b, a)")
-
-
-def median_ms(action, repeats: int) -> float:
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
 
 
 def core_rows(repeats: int) -> list[tuple[str, float]]:
@@ -88,22 +78,13 @@ def shape_rows(relation, protonet, episode, repeats: int) -> list[tuple[str, flo
 
 def browser_rows(repeats: int) -> list[tuple[str, float]]:
     """Click to finished redraw in Chromium against a real, warm server: what a visitor waits for."""
-    from playwright.sync_api import sync_playwright
-
     sys.path.insert(0, str(ROOT / "tests"))
-    from st_browser import CHROMIUM, CHROMIUM_ARGS, RUN_COUNTER_JS, free_port, start_app, stop_app, wait_idle
+    from st_browser import free_port, start_app, stop_app, wait_idle
 
     port = free_port()
     server = start_app(ROOT, port)
     try:
-        with sync_playwright() as pw, tempfile.TemporaryDirectory() as profile:
-            context = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 800},
-            )  # fmt: skip
-            context.add_init_script(RUN_COUNTER_JS)
-            page = context.pages[0]
-            page.set_default_timeout(120_000)
+        with browser_tab() as page:
             page.goto(f"http://127.0.0.1:{port}/Relation_Networks")
             wait_idle(page)
             page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg')
@@ -129,7 +110,6 @@ def browser_rows(repeats: int) -> list[tuple[str, float]]:
             queries = [pick("query to inspect", q_options[i % 2]) for i in range(repeats + 1)][1:]
             toggle = page.locator(".st-key-relation_thumbnails label")
             toggles = [timed(toggle.click) for _ in range(repeats + 1)][1:]
-            context.close()
     finally:
         stop_app(server)
     return [

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.timing import median_ms
 from core.checkpoints import Snapshot, load_checkpoint
 from core.datasets import DatasetSpec, load_dataset
 from core.episodes import EpisodeSampler
@@ -32,16 +33,6 @@ from core.sinusoid import random_task
 from core.training.replay import maml_adaptations, protonet_maps, sine_fits
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def median_ms(work: Callable[[], object], repeats: int) -> float:
-    work()  # warm: first calls pay for lazy imports and allocations
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
 
 
 def _repeated(path: Path) -> tuple[object, list[Snapshot]]:

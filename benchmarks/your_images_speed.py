@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from benchmarks.timing import median_ms
 from core.checkpoints import load_checkpoint
 from core.datasets import GlyphsConfig, load_glyphs
 from core.user import ClassSet, NamedImage, UserClass, decode_image
@@ -54,16 +55,6 @@ def decode_and_classify(pngs: list[list[bytes]], shots: int, model) -> None:
     queries = [NamedImage(f"q{k}-{i}.png", decode_image("q.png", data).image)
                for k, images in enumerate(pngs) for i, data in enumerate(images[shots:])]  # fmt: skip
     classify(ClassSet(classes, queries), model)
-
-
-def median_ms(action, repeats: int) -> float:
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
 
 
 def page_run(pngs: list[list[bytes]]) -> float:
