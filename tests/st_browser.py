@@ -101,3 +101,14 @@ def save_screenshot(page, name: str) -> None:
 def loaded_images(page) -> int:
     page.wait_for_function(f"[...document.querySelectorAll('{IMAGES}')].every(i => i.complete)")
     return page.evaluate(f"[...document.querySelectorAll('{IMAGES}')].filter(i => i.naturalWidth > 0).length")
+
+
+def stroke(page, canvas, points: list[tuple[float, float]]) -> None:
+    """Press, move through ``points`` (fractions of the canvas) and release: one pen stroke."""
+    canvas.scroll_into_view_if_needed()  # mouse events land only inside the viewport
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
+    page.mouse.up()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from st_browser import loaded_images, rerun, save_screenshot, wait_idle
+from st_browser import loaded_images, rerun, save_screenshot, stroke, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,24 +88,13 @@ def test_protonet_training_in_the_browser_can_be_stopped_and_keeps_the_model(app
     )
 
 
-def _stroke(page, canvas, points: list[tuple[float, float]]) -> None:
-    """Press, move through ``points`` (fractions of the canvas) and release: one pen stroke."""
-    canvas.scroll_into_view_if_needed()  # mouse events land only inside the viewport
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
-    page.mouse.up()
-
-
 def _draw(page, canvas, points: list[tuple[float, float]], tries: int = 3) -> None:
     """A stroke that reaches the app: a canvas that is still mounting can drop the first one, so retry."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(tries):
         before = page.evaluate("window.__st.done")
-        _stroke(page, canvas, points)
+        stroke(page, canvas, points)
         try:
             page.wait_for_function(f"window.__st.done > {before}", timeout=15_000)
             wait_idle(page)
