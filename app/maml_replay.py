@@ -7,7 +7,7 @@ import streamlit as st
 from app.charts import show_chart
 from app.i18n import t
 from app.model_picker import ModelChoice
-from app.training_scrub import kept_snapshots, scrub_snapshots
+from app.training_scrub import replay_expander, scrub_snapshots
 from core.algorithms import FewShotAlgorithm
 from core.episodes import Episode
 from core.figures.maml import inner_loop_curves
@@ -24,16 +24,8 @@ def replay_section(model: ModelChoice, episode: Episode, episode_key: object) ->
 
     The inner loops of all steps are run once per model and ``episode_key``; moving the slider only draws.
     """
-    # Tracked, so that the replay is computed only once the visitor opens it (a rerun), not for every episode.
-    expander = st.expander(
-        t("maml_replay.title"), icon=":material/history:", key=f"{PREFIX}_replay_open", on_change="rerun"
-    )
-    with expander:
-        snapshots = kept_snapshots(PREFIX, PREFIX, model)
-        if len(snapshots) < 2:
-            st.caption(t("maml_replay.no_snapshots"))
-            return
-        if not expander.open:
+    with replay_expander(PREFIX, "maml_replay", model) as snapshots:
+        if not snapshots:
             return
         records = _adaptations(model.algorithm, model.label, snapshots, episode, episode_key)
         by_step = {record.step: record for record in records}

@@ -9,7 +9,7 @@ from app.charts import show_chart
 from app.i18n import t
 from app.model_picker import ModelChoice
 from app.protonet_view import short_names
-from app.training_scrub import kept_snapshots, scrub_snapshots
+from app.training_scrub import replay_expander, scrub_snapshots
 from core.algorithms import FewShotAlgorithm
 from core.episodes import Episode
 from core.figures.common import embedding_map
@@ -26,16 +26,8 @@ def replay_section(model: ModelChoice, episode: Episode, episode_key: object) ->
     ``episode_key`` names the episode (data set and episode choice): the maps of all steps are computed once
     for a model and an episode, so that moving the slider only draws.
     """
-    # Tracked, so that the replay is computed only once the visitor opens it (a rerun), not for every episode.
-    expander = st.expander(
-        t("protonet_replay.title"), icon=":material/history:", key=f"{PREFIX}_replay_open", on_change="rerun"
-    )
-    with expander:
-        snapshots = kept_snapshots(PREFIX, PREFIX, model)
-        if len(snapshots) < 2:
-            st.caption(t("protonet_replay.no_snapshots"))
-            return
-        if not expander.open:
+    with replay_expander(PREFIX, "protonet_replay", model) as snapshots:
+        if not snapshots:
             return
         maps = _maps(model.algorithm, model.label, snapshots, episode, episode_key)
         by_step = {record.step: record for record in maps}

@@ -9,7 +9,8 @@ this part alone, not the page, so a redraw costs one trace and one figure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -71,3 +72,22 @@ def _shipped_snapshots(path: str) -> tuple[Snapshot, ...]:
         return load_snapshots(path)
     except CheckpointError:
         return ()  # the model itself loaded, so a broken snapshot list only costs the replay
+
+
+@contextmanager
+def replay_expander(prefix: str, table: str, model: ModelChoice) -> Iterator[tuple[Snapshot, ...]]:
+    """A page's "replay training" expander (words from the catalog table ``table``), entered: yields the
+    ``model``'s kept snapshots once the visitor has opened it, () while it is closed or when the model has
+    none (a caption then says how to get some).
+
+    The expander is tracked (opening it reruns the page), so a page computes its replay only when it is
+    looked at, not for every episode.
+    """
+    expander = st.expander(t(f"{table}.title"), icon=":material/history:", key=f"{prefix}_replay_open",
+                           on_change="rerun")  # fmt: skip
+    with expander:
+        snapshots = kept_snapshots(prefix, prefix, model)
+        if len(snapshots) < 2:
+            st.caption(t(f"{table}.no_snapshots"))
+            snapshots = ()
+        yield snapshots if expander.open else ()
