@@ -15,7 +15,7 @@ from app.page import carried_params
 from core.datasets import DatasetSpec, find_omniglot_root
 from core.episodes import Episode, EpisodeSampler
 from core.figures.common import probability_bars
-from core.figures.montage import display_scale, to_display
+from core.figures.montage import display_scale, png_data_url, to_display
 from core.preprocessing import adapt_episode
 
 N_WAY, N_SHOT = 5, 1
@@ -105,11 +105,12 @@ def show_answer(result: HomeAnswer) -> None:
     with support:
         st.markdown(t("home.support", n_way=episode.n_way))
         scale = display_scale(episode.support_x.shape[-1], target=56)
-        st.image(to_display(episode.support_x, scale), caption=[t("home.class", label=k) for k in range(episode.n_way)])
+        st.image([png_data_url(image) for image in to_display(episode.support_x, scale)],
+                 caption=[t("home.class", label=k) for k in range(episode.n_way)])  # fmt: skip
     with query:
         st.markdown(t("home.query"))
         scale = display_scale(episode.query_x.shape[-1], target=96)
-        st.image(to_display(episode.query_x[result.query : result.query + 1], scale)[0],
+        st.image(png_data_url(to_display(episode.query_x[result.query : result.query + 1], scale)[0]),
                  caption=t("home.truly", label=result.true_label))  # fmt: skip
     with chart:
         names = short_names(episode)

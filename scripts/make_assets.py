@@ -25,7 +25,8 @@ PROTONET = ["--algorithm", "protonet", "--n-way", "20", "--n-shot", "5", "--n-qu
 # step at alpha 0.4, three at test. Far fewer iterations than the paper's 60,000 x 32 tasks:
 # these are demo models, the paper table is benchmarks/maml_omniglot.py.
 MAML = ["--algorithm", "maml", "--n-way", "5", "--n-shot", "1", "--n-query", "5", "--inner-lr", "0.4",
-        "--train-steps", "1", "--test-steps", "3", "--lr-decay-every", "100000", "--val-episodes", "100", *SNAPSHOTS]  # fmt: skip
+        "--train-steps", "1", "--test-steps", "3", "--lr-decay-every", "100000", "--val-episodes", "100",
+        *SNAPSHOTS]  # fmt: skip
 # The fine-tuning baseline MAML's page compares with: ordinary training on all training classes.
 FINETUNE = ["--algorithm", "finetune", "--epochs", "3", "--tune-adaptation"]
 # Relation Networks: 5-way 1-shot with 19 queries per class, as the paper's Omniglot setting

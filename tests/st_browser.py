@@ -22,10 +22,27 @@ SETTLED = (
     '() => !document.querySelector(\'[data-testid="stSkeleton"],[data-testid="stAppSkeleton"],[data-stale="true"]\')'
 )
 IMAGES = '[data-testid="stImage"] img'
-RUN_COUNTER_JS = """(() => { window.__st = {runs: 0, done: 0};
+RUN_COUNTER_JS = """(() => { window.__st = {runs: 0, done: 0, finished: 0};
   new MutationObserver(ms => { for (const m of ms) { const s = m.target.getAttribute('data-test-script-state');
     if (s === 'running') window.__st.runs++; else if (s === 'notRunning') window.__st.done++; }})
-  .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']}); })();"""
+  .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+  // A run that starts and ends between two frames never shows 'running' in the DOM, so also count the
+  // server's script_finished messages: field 6 of a ForwardMsg, found by walking its top-level fields.
+  const finishes = bytes => { let i = 0;
+    const varint = () => { let value = 0, scale = 1, byte;
+      do { byte = bytes[i++]; value += (byte & 0x7f) * scale; scale *= 128; } while (byte & 0x80 && i < bytes.length);
+      return value; };
+    while (i < bytes.length) { const tag = varint(), field = Math.floor(tag / 8), wire = tag % 8;
+      if (field === 6) return true;
+      if (wire === 0) varint(); else if (wire === 1) i += 8; else if (wire === 5) i += 4;
+      else if (wire === 2) { const length = varint(); i += length; } else return false; }
+    return false; };
+  const count = data => { if (finishes(new Uint8Array(data))) window.__st.finished++; };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native { constructor(...args) { super(...args);
+    this.addEventListener('message', e => e.data instanceof Blob ? e.data.arrayBuffer().then(count)
+                                          : e.data instanceof ArrayBuffer && count(e.data)); } };
+})();"""
 
 
 def free_port() -> int:
@@ -73,9 +90,10 @@ def wait_idle(page, timeout_ms: int = 120_000) -> None:
 
 def rerun(page, action, timeout_ms: int = 120_000) -> None:
     """Do ``action`` and wait until the run it triggers has finished and settled."""
-    before = page.evaluate("window.__st.done")
+    done, finished = page.evaluate("[window.__st.done, window.__st.finished]")
     action()
-    page.wait_for_function(f"window.__st.done > {before}", timeout=timeout_ms)
+    page.wait_for_function(f"window.__st.done > {done} || window.__st.finished > {finished}", timeout=timeout_ms)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # its deltas drawn
     wait_idle(page, timeout_ms)
 
 

@@ -151,9 +151,8 @@ def test_your_images_from_uploaded_files_and_from_strokes_on_canvases(app_url, p
     assert "prediction" in text and "ring" in text, text
     undo = main.locator('[class*="st-key-draw_query_undo"] button')
     expect(undo).to_be_visible()  # a visible button, not a toolbar icon shown on hover
-    undo.click()  # not rerun(): this run can start and finish within one frame, unseen by the run counter
+    rerun(page, lambda: undo.click())
     page.wait_for_selector("text=Now draw a query")  # the one stroke undone: an empty query canvas again
-    wait_idle(page)
     _draw(page, canvases.nth(2), [(0.5, 0.1), (0.5, 0.9)])
     page.wait_for_selector("text=Classified in")
     save_screenshot(page, "your_images_draw.png")
