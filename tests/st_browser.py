@@ -88,11 +88,17 @@ def wait_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(SETTLED, timeout=timeout_ms)
 
 
+def run_finished(page) -> str:
+    """A JavaScript condition that turns true once a run that starts after this call has finished."""
+    done, finished = page.evaluate("[window.__st.done, window.__st.finished]")
+    return f"window.__st.done > {done} || window.__st.finished > {finished}"
+
+
 def rerun(page, action, timeout_ms: int = 120_000) -> None:
     """Do ``action`` and wait until the run it triggers has finished and settled."""
-    done, finished = page.evaluate("[window.__st.done, window.__st.finished]")
+    finished = run_finished(page)
     action()
-    page.wait_for_function(f"window.__st.done > {done} || window.__st.finished > {finished}", timeout=timeout_ms)
+    page.wait_for_function(finished, timeout=timeout_ms)
     page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # its deltas drawn
     wait_idle(page, timeout_ms)
 

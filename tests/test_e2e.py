@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from st_browser import loaded_images, rerun, save_screenshot, stroke, wait_idle
+from st_browser import loaded_images, rerun, run_finished, save_screenshot, stroke, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,10 +93,10 @@ def _draw(page, canvas, points: list[tuple[float, float]], tries: int = 3) -> No
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(tries):
-        before = page.evaluate("window.__st.done")
+        finished = run_finished(page)
         stroke(page, canvas, points)
         try:
-            page.wait_for_function(f"window.__st.done > {before}", timeout=15_000)
+            page.wait_for_function(finished, timeout=15_000)
             wait_idle(page)
             return
         except PlaywrightTimeout:

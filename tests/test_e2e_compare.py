@@ -5,7 +5,7 @@ and a quick comparison finishes with its intervals shown."""
 from __future__ import annotations
 
 import pytest
-from st_browser import rerun, save_screenshot, wait_idle
+from st_browser import rerun, run_finished, save_screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 SCREEN = {"width": 1280, "height": 800}
@@ -92,12 +92,12 @@ def test_a_quick_comparison_shows_the_shipped_result_while_it_runs_then_its_own_
     page.set_viewport_size(SCREEN)
     page.goto(f"{app_url}/Compare")
     wait_idle(page)
-    before = page.evaluate("window.__st.done")
+    finished = run_finished(page)
     page.get_by_role("button", name="Quick run").click()
     page.wait_for_selector("text=Your run is on its way")
     titles = page.evaluate("[...document.querySelectorAll('.gtitle')].map(t => t.textContent)")
     assert any("shipped result" in title for title in titles), titles
-    page.wait_for_function(f"window.__st.done > {before}", timeout=180_000)
+    page.wait_for_function(finished, timeout=180_000)
     wait_idle(page)
     text = page.inner_text(MAIN)
     assert "Quick run:" in text and "intervals are wide (up to ±" in text, text
