@@ -15,6 +15,7 @@ import streamlit as st
 
 from app.algorithm_inputs import AlgorithmInputs
 from app.episode_controls import EpisodeChoice
+from app.i18n import t
 from app.models import shipped_checkpoints
 from core.datasets import SOURCES, DatasetSpec
 
@@ -42,7 +43,7 @@ def function_source(function: Callable) -> str:
 def episode_snippet(spec: DatasetSpec, choice: EpisodeChoice, checkpoint: str | None) -> str:
     """Python that loads the model and the data set, draws the page's episode and predicts its queries."""
     load = (f"model, metadata = load_checkpoint({checkpoint!r})" if checkpoint else
-            'model, metadata = load_checkpoint("my-model")  # the checkpoint you downloaded, unzipped')  # fmt: skip
+            f'model, metadata = load_checkpoint("my-model")  # {t("code_view.downloaded")}')  # fmt: skip
     return "\n".join([
         "from core.checkpoints import load_checkpoint",
         "from core.datasets import SOURCES, DatasetSpec, load_dataset",
@@ -54,7 +55,7 @@ def episode_snippet(spec: DatasetSpec, choice: EpisodeChoice, checkpoint: str | 
         f"sampler = EpisodeSampler(dataset, {choice.split!r}, n_way={choice.n_way}, n_shot={choice.n_shot}, "
         f"n_query={choice.n_query}, seed={choice.seed})",
         f"episode = adapt_episode(sampler.episode({choice.index}), model.preprocessing)",
-        "predictions = model.predict_episode(episode)  # one class index per query",
+        f"predictions = model.predict_episode(episode)  # {t('code_view.predictions')}",
         "print(predictions.tolist(), (predictions == episode.query_y).float().mean().item())",
     ])  # fmt: skip
 
@@ -108,14 +109,14 @@ def shipped_path(inputs: AlgorithmInputs) -> str | None:
 
 def code_expander(functions: Sequence[Callable], snippet: str, command: str) -> None:
     """A collapsed "The code" expander: each function's source, then the snippet and the command."""
-    with st.expander("The code", icon=":material/code:"):
-        st.markdown("The `core` functions that computed this page, read from the library as it runs:")
+    with st.expander(t("code_view.title"), icon=":material/code:"):
+        st.markdown(t("code_view.functions"))
         for function in functions:
             st.caption(f"`{qualified_name(function)}`")
             st.code(function_source(function), language="python")
-        st.markdown("**This episode and its predictions, in Python** (run it from the repository's root):")
+        st.markdown(t("code_view.snippet"))
         st.code(snippet, language="python")
-        st.markdown("**Train this model from the terminal:**")
+        st.markdown(t("code_view.command"))
         st.code(command, language="bash")
 
 

@@ -124,8 +124,8 @@ def show_comparison(results, chance: float, title: str, prefix: str) -> list[dic
     """The bar chart first (the figure the page exists for), then the table; returns the table's rows."""
     kinds = {"meta-learned": t("compare.kind_meta_learned"), "baseline": t("compare.kind_baseline")}
     show_chart(accuracy_bars(list(results), chance, title, axis_title=t("compare.bars_axis"),
-                             chance_label=t("compare.chance", chance=f"{100 * chance:.0f}%"), kind_names=kinds),
-               key=f"{prefix}_bars")  # fmt: skip
+                             chance_label=t("compare.chance", chance=f"{100 * chance:.0f}%"), kind_names=kinds,
+                             ci_hover=t("compare_figures.ci_hover")), key=f"{prefix}_bars")  # fmt: skip
     rows = results_rows(results)
     show_table(rows)
     return rows
@@ -133,7 +133,8 @@ def show_comparison(results, chance: float, title: str, prefix: str) -> list[dic
 
 def show_cost(results, prefix: str) -> None:
     show_chart(accuracy_against_time(list(results), t("compare.cost"), x_title=t("compare.cost_x"),
-                                     y_title=t("compare.accuracy")), key=f"{prefix}_cost")  # fmt: skip
+                                     y_title=t("compare.accuracy"), ms_hover=t("compare_figures.ms_hover")),
+               key=f"{prefix}_cost")  # fmt: skip
 
 
 def show_results(results: tuple[ContenderResult, ...], description: str, chance: float, prefix: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.errors import explain
 from app.i18n import t
 from app.server_limits import server_limits
 from core.datasets import ALL_SPLITS, ClassDataset, DatasetSpec, find_omniglot_root, load_dataset
@@ -107,7 +108,7 @@ def load_or_explain(spec: DatasetSpec) -> ClassDataset | None:
         with st.spinner(t("datasets.loading")):
             return cached_dataset(spec)
     except (OSError, ValueError) as error:
-        st.error(t("datasets.could_not_load", reason=error))
+        st.error(t("datasets.could_not_load", reason=explain(error)))
         return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from app.i18n import t
 from core.runtime.devices import available_devices, describe_device, resolve_device
 
 CHOICE = "device_choice"  # plain session key (not a widget's): it outlives page switches
@@ -16,16 +17,19 @@ def device_control() -> torch.device:
     naming the device in use; returns it resolved."""
     options = ["auto", *available_devices()]
     remembered = st.session_state.get(CHOICE, "auto")
+    # The options' words are looked up now, in this run's language: Streamlit may call format_func after the run.
+    shown = {option: t("device.auto") if option == "auto" else option for option in options}
     choice = st.sidebar.selectbox(
-        "Device",
+        t("device.label"),
         options,
         index=options.index(remembered) if remembered in options else 0,
         key=WIDGET,
-        help="Where models trained on this page run. auto: a CUDA GPU, then Apple's MPS, then the CPU.",
+        help=t("device.help"),
+        format_func=shown.__getitem__,
     )
     st.session_state[CHOICE] = choice
     device = resolve_device(choice)
-    st.sidebar.caption(f"Running on {describe_device(device)}")
+    st.sidebar.caption(t("device.running_on", device=describe_device(device)))
     return device
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app.charts import show_chart
+from app.errors import explain
 from app.i18n import t
 from app.server_limits import image_limits
 from app.your_images import CANVAS
@@ -94,7 +95,7 @@ def _board(n_way: int, algorithm: FewShotAlgorithm | None) -> None:
         result = classify(class_set, algorithm)
         milliseconds = 1000 * (time.perf_counter() - start)
     except (UserImageError, ValueError) as error:
-        right.error(t("your.draw.cannot_classify", reason=error))
+        right.error(t("your.draw.cannot_classify", reason=explain(error)))
         return
     predicted = int(result.predictions[0])
     ms = f"{milliseconds:.0f}"

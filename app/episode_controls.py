@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app.datasets import split_control
+from app.errors import explain
 from app.i18n import t
 from app.page import report_unused_link_values
 from core.datasets import ClassDataset, DatasetSpec
@@ -48,7 +49,7 @@ def sample_or_explain(dataset: ClassDataset, choice: EpisodeChoice) -> Episode |
     try:
         sampler = EpisodeSampler(dataset, choice.split, choice.n_way, choice.n_shot, choice.n_query, seed=choice.seed)
     except ValueError as error:
-        st.error(t("controls.cannot_sample", reason=error))
+        st.error(t("controls.cannot_sample", reason=explain(error)))
         return None
     st.caption(t("controls.episode_caption", index=choice.index, seed=choice.seed, split=choice.split,
                  eligible=len(sampler.eligible), n_way=choice.n_way, n_shot=choice.n_shot,

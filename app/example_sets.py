@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from app.i18n import t
 from app.your_images import NOTES_KEY, SET_KEY, counted
+from core.figures.montage import png_data_url
 from core.user import load_class_set
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
@@ -25,9 +27,10 @@ def _load(path: Path) -> None:
 
 @st.cache_resource
 def _symbols_preview() -> tuple[list, list[str]]:
-    """One drawing of each example class and the class names (read once per server; never mutated)."""
+    """One drawing of each example class, as data URLs, and the class names (made once per server)."""
     classes = load_class_set(SYMBOLS.read_bytes()).classes
-    return [user_class.images[0].image for user_class in classes], [user_class.name for user_class in classes]
+    return ([png_data_url(np.asarray(user_class.images[0].image)) for user_class in classes],
+            [user_class.name for user_class in classes])  # fmt: skip
 
 
 def example_button(empty: bool) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app.i18n import t
 from app.server_limits import TRAINING_SLOTS, ServerLimits, server_limits
 
 SECONDS_USED = "training_seconds_used"  # this visit's training time, against session_training_seconds
@@ -28,19 +29,22 @@ class Deadline:
 
 def duration(seconds: float) -> str:
     seconds = int(seconds)
-    return f"{seconds // 60} min" if seconds >= 60 and seconds % 60 == 0 else f"{seconds} s"
+    if seconds >= 60 and seconds % 60 == 0:
+        return t("fair_use.minutes", minutes=seconds // 60)
+    return t("fair_use.seconds", seconds=seconds)
 
 
 def limits_sentence(limits: ServerLimits, count_episodes: bool = True) -> str:
     """What this server allows one run (and one visit), in words."""
-    per_run = [f"{limits.training_episodes:,} episodes"] if count_episodes else []
-    per_run += [duration(limits.training_seconds)] if limits.training_seconds else []
-    parts = [f"each training run up to {' and '.join(per_run)}"] if per_run else []
+    episodes = t("fair_use.episodes", episodes=f"{limits.training_episodes:,}") if count_episodes else None
+    seconds = duration(limits.training_seconds) if limits.training_seconds else None
+    per_run = t("fair_use.both", episodes=episodes, duration=seconds) if episodes and seconds else episodes or seconds
+    parts = t("fair_use.per_run", limits=per_run) if per_run else ""
     if limits.session_training_seconds:
-        parts.append(f"{duration(limits.session_training_seconds)} of training per visit")
+        parts += t("fair_use.per_visit", duration=duration(limits.session_training_seconds))
     runs = limits.training_runs
-    parts.append(f"{runs} run{'s' if runs != 1 else ''} at a time across all visitors")
-    return "This server allows " + ", ".join(parts) + "."
+    runs_text = t("fair_use.runs_one" if runs == 1 else "fair_use.runs_many", runs=runs)
+    return t("fair_use.sentence", parts=parts, runs=runs_text)
 
 
 def seconds_left(limits: ServerLimits) -> float | None:
@@ -60,18 +64,12 @@ def training_turn(limits: ServerLimits | None = None) -> Iterator[Deadline | Non
     limits = limits or server_limits()
     left = seconds_left(limits)
     if left is not None and left <= 0:
-        st.warning(
-            f"This visit has used its {duration(limits.session_training_seconds)} of training on this server. "
-            "Keep using the models you trained, download them, or pick a shipped checkpoint."
-        )
+        st.warning(t("fair_use.visit_used", duration=duration(limits.session_training_seconds)))
         yield None
         return
     if not TRAINING_SLOTS.try_take(limits.training_runs):
         running = TRAINING_SLOTS.running
-        st.warning(
-            f"This server is already running {running} training run{'s' if running != 1 else ''}, as many as its "
-            "host allows at once. Try again in a minute, or pick a shipped checkpoint meanwhile."
-        )
+        st.warning(t("fair_use.busy_one" if running == 1 else "fair_use.busy_many", running=running))
         yield None
         return
     started = time.monotonic()
@@ -84,9 +82,9 @@ def training_turn(limits: ServerLimits | None = None) -> Iterator[Deadline | Non
 
 def _deadline(limits: ServerLimits, left: float | None, started: float) -> Deadline:
     if left is not None and (not limits.training_seconds or left < limits.training_seconds):
-        used_up = f"this visit's {duration(limits.session_training_seconds)} of training is used up"
+        used_up = t("fair_use.visit_used_up", duration=duration(limits.session_training_seconds))
         return Deadline(left, used_up, started)
     if limits.training_seconds:
-        return Deadline(limits.training_seconds, f"{duration(limits.training_seconds)} is this server's limit per run",
-                        started)  # fmt: skip
+        per_run = t("fair_use.run_limit", duration=duration(limits.training_seconds))
+        return Deadline(limits.training_seconds, per_run, started)
     return Deadline(None, "", started)

@@ -13,7 +13,7 @@ from core.compare.game import HUMAN_ACCURACY_LAKE_2015, PlayerScore, model_score
 from core.datasets import ClassDataset, DatasetSpec, find_omniglot_root
 from core.episodes import Episode
 from core.figures.compare import game_scores
-from core.figures.montage import to_display
+from core.figures.montage import png_data_url, to_display
 
 GAME = "game_state"
 COLUMNS = 5
@@ -54,14 +54,14 @@ def show_trial(trial: Episode, number: int, total: int, preview: bool = False) -
     progress = t("game.trial_preview" if preview else "game.trial_progress", number=number + 1, total=total)
     st.progress(number / total, text=progress)
     left, right = st.columns([1, 3], vertical_alignment="center")
-    left.image(ink_on_paper(trial.query_x)[0], caption=t("game.this_drawing"), width=110)
+    left.image(png_data_url(ink_on_paper(trial.query_x)[0]), caption=t("game.this_drawing"), width=110)
     right.markdown(t("game.question", n_way=trial.n_way))
     drawings = ink_on_paper(trial.support_x)
     for first in range(0, trial.n_way, COLUMNS):
         columns = st.columns(COLUMNS)
         for offset, column in enumerate(columns[: trial.n_way - first]):
             choice = first + offset
-            column.image(drawings[choice], width=84)
+            column.image(png_data_url(drawings[choice]), width=84)
             if preview:
                 column.button(
                     f"{choice + 1}", key=f"game_preview_{choice}", disabled=True, help=t("game.press_start_first")
@@ -99,7 +99,8 @@ def show_results(you: PlayerScore, models: list[PlayerScore], trials: list[Episo
                   help=t("game.your_accuracy_help", right=right, total=len(trials),
                          ci=f"{100 * you.accuracy.ci95:.0f}"))  # fmt: skip
     figure = game_scores(scored, n_way, t("game.chart_title", trials=len(trials)), axis_title=t("game.axis"),
-                         chance_label=t("game.chance", chance=f"{100 / n_way:.0f}%"), human=human)  # fmt: skip
+                         chance_label=t("game.chance", chance=f"{100 / n_way:.0f}%"), human=human,
+                         ci_hover=t("compare_figures.ci_hover"))  # fmt: skip
     show_chart(figure, container=chart, key="game_scores")
     st.caption(reference + t("game.wide"))
     skipped = [m for m in models if m.skipped]

@@ -115,7 +115,8 @@ def show_answer(result: HomeAnswer) -> None:
     with chart:
         names = short_names(episode)
         title = t("home.chart_title")
-        show_chart(probability_bars(result.probabilities, names, result.true_label, title), key="home_bars")
+        bars = probability_bars(result.probabilities, names, result.true_label, title, t("protonet.view.probability"))
+        show_chart(bars, key="home_bars")
         confidence = f"{100 * result.probabilities[result.predicted]:.0f}%"
         if result.predicted == result.true_label:
             st.success(t("home.right", label=result.predicted, confidence=confidence), icon=":material/check_circle:")

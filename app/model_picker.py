@@ -9,21 +9,39 @@ import streamlit as st
 
 from app.charts import show_chart
 from app.checkpoint_upload import checkpoint_upload
+from app.i18n import t
 from app.models import checkpoint_zip, load_shipped, preferred_shipped, session_models, shipped_checkpoints
-from app.training_panel import TrainingDefaults, last_curves, show_last_message, training_panel
+from app.training_panel import (
+    TrainingDefaults,
+    curve_labels,
+    last_curves,
+    session_snapshots,
+    show_last_message,
+    training_panel,
+)  # fmt: skip
 from core.algorithms import FewShotAlgorithm
 from core.datasets import ClassDataset, DatasetSpec
 from core.datasets.roles import assign_roles
 from core.figures.common import training_curves
 
+# The model source radio's values (kept in the session and by tests); the visitor reads them through SOURCE_TEXT.
 SHIPPED, SESSION, TRAIN = "shipped checkpoint", "trained in this session", "train now"
+SOURCE_TEXT = {SHIPPED: "model_picker.shipped", SESSION: "model_picker.session", TRAIN: "model_picker.train"}
 
 
 @dataclass(frozen=True)
 class ModelChoice:
+    """The chosen model. ``label`` names it the same in every language ("shipped: <checkpoint>" or the session
+    model's name; caches and the code view key on it); ``shown`` is how the page names it to the visitor."""
+
     algorithm: FewShotAlgorithm
     metadata: dict
     label: str
+    shown: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.shown or self.label
 
 
 def model_picker(
@@ -43,7 +61,7 @@ def model_picker(
     pending = st.session_state.pop(f"{prefix}_select", None)
     if pending:  # a run just ended: show its model (set before the widgets exist)
         st.session_state[source_key], st.session_state[session_key] = SESSION, pending
-    with st.expander("Upload a checkpoint"):
+    with st.expander(t("your.upload_checkpoint")):
         before = set(session_models(algorithm))
         uploaded = checkpoint_upload(prefix)
     if uploaded in set(session_models(algorithm)) - before:  # newly uploaded for this page: show it
@@ -52,16 +70,20 @@ def model_picker(
     options = [o for o, present in ((SHIPPED, shipped), (SESSION, trained), (TRAIN, True)) if present]
     if st.session_state.get(source_key) not in options:
         st.session_state[source_key] = options[0]
-    source = st.radio("Model", options, horizontal=True, key=source_key)
+    # The options' words are looked up now, in this run's language: Streamlit may call format_func after the run.
+    shown = {option: t(SOURCE_TEXT[option]) for option in options}
+    source = st.radio(t("model_picker.source"), options, horizontal=True, key=source_key, format_func=shown.__getitem__)
     if source == SHIPPED:
         names = list(shipped)
         name = st.selectbox(
-            "checkpoint", names, index=preferred_shipped(names, spec.source, algorithm), key=f"{prefix}_shipped"
-        )
+            t("model_picker.checkpoint"), names, index=preferred_shipped(names, spec.source, algorithm),
+            key=f"{prefix}_shipped",
+        )  # fmt: skip
         loaded = load_shipped(shipped[name])
-        return ModelChoice(loaded[0], loaded[1], f"shipped: {name}") if loaded else None
+        shown = t("model_picker.shipped_label", name=name)
+        return ModelChoice(loaded[0], loaded[1], f"shipped: {name}", shown) if loaded else None
     if source == SESSION:
-        name = st.selectbox("model", list(trained), index=len(trained) - 1, key=session_key)
+        name = st.selectbox(t("model_picker.session_model"), list(trained), index=len(trained) - 1, key=session_key)
         algorithm_, metadata = trained[name]
         show_last_message(prefix)
         _session_model_tools(prefix, name, algorithm_, metadata)
@@ -74,9 +96,7 @@ def model_picker(
         st.session_state[f"{prefix}_select"] = new[-1]
         st.rerun()
     if not shipped:
-        st.info(
-            "No shipped checkpoint was found in assets/: train a model here (a few hundred episodes take a minute)."
-        )
+        st.info(t("model_picker.no_shipped"))
     return None
 
 
@@ -85,17 +105,18 @@ def _session_model_tools(prefix: str, name: str, algorithm: FewShotAlgorithm, me
     training = metadata.get("training") if isinstance(metadata.get("training"), dict) else {}
     data = metadata.get("dataset") if isinstance(metadata.get("dataset"), dict) else {}  # uploads: any JSON
     left.caption(
-        f"Trained on {data.get('name', data.get('source'))}: "
-        f"{training.get('n_way')}-way {training.get('n_shot')}-shot, "
-        f"{training.get('episodes')} episodes in {training.get('seconds')} s"
-        + (", stopped early" if training.get("interrupted") else "")
-    )
+        t("model_picker.trained_on", data=data.get("name", data.get("source")), n_way=training.get("n_way"),
+          n_shot=training.get("n_shot"), episodes=training.get("episodes"), seconds=training.get("seconds"))
+        + (t("model_picker.stopped_early") if training.get("interrupted") else "")
+    )  # fmt: skip
     file_name = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+    kept = session_snapshots(prefix, name)  # read now: the zip is made on click, on another thread
     right.download_button(
-        "Download checkpoint", data=checkpoint_zip(file_name, algorithm, metadata), file_name=f"{file_name}.zip",
+        t("model_picker.download"), file_name=f"{file_name}.zip",
+        data=lambda: checkpoint_zip(file_name, algorithm, metadata, kept),
         mime="application/zip", icon=":material/download:", key=f"{prefix}_download",
     )  # fmt: skip
     curves = last_curves(prefix)
     if curves:
-        with st.expander("Training curves of the last run"):
-            show_chart(training_curves(curves), key=f"{prefix}_last_curves")
+        with st.expander(t("model_picker.curves")):
+            show_chart(training_curves(curves, curve_labels()), key=f"{prefix}_last_curves")

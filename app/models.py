@@ -6,12 +6,15 @@ import io
 import json
 import tempfile
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
 
+from app.errors import explain
+from app.i18n import t
 from core.algorithms import FewShotAlgorithm
-from core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from core.checkpoints import CheckpointError, Snapshot, load_checkpoint, save_checkpoint
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 SESSION_MODELS = "trained_models"
@@ -45,10 +48,12 @@ def keep_session_model(name: str, algorithm: FewShotAlgorithm, metadata: dict) -
     st.session_state.setdefault(SESSION_MODELS, {})[name] = (algorithm, metadata)
 
 
-def checkpoint_zip(name: str, algorithm: FewShotAlgorithm, metadata: dict) -> bytes:
-    """The model as a zip of ``name.safetensors`` and ``name.json``, for download."""
+def checkpoint_zip(name: str, algorithm: FewShotAlgorithm, metadata: dict, snapshots: Sequence[Snapshot] = ()) -> bytes:
+    """The model as a zip of ``name.safetensors`` and ``name.json``, for download, with the ``snapshots`` kept
+    while it trained (uploaded again, they replay its training)."""
+    metadata = {key: value for key, value in metadata.items() if key != "snapshots"}  # listed anew, or not at all
     with tempfile.TemporaryDirectory() as folder:
-        paths = save_checkpoint(Path(folder) / name, algorithm, metadata)
+        paths = save_checkpoint(Path(folder) / name, algorithm, metadata, snapshots)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in paths:
@@ -68,5 +73,5 @@ def load_shipped(path: Path) -> tuple[FewShotAlgorithm, dict] | None:
     try:
         return cached_checkpoint(str(path))
     except CheckpointError as error:
-        st.error(f"The shipped checkpoint could not be loaded: {error}")
+        st.error(t("model_picker.not_loaded", error=explain(error)))
         return None

@@ -7,6 +7,7 @@ import torch
 
 from app.algorithm_inputs import AlgorithmInputs
 from app.charts import show_chart
+from app.i18n import t
 from app.protonet_push import accuracy_metric, draw_pushed_map, pushed_map
 from app.protonet_view import (
     draw_embedding_map,
@@ -20,26 +21,6 @@ from core.algorithms.prototype_push import PushTrace, as_prototype_trace
 from core.episodes import Episode
 
 LAST_MAP = "protonet_last_map"
-REGION_OPTIONS = {"plane": "nearest ★", "slice": "the model's, on the plane"}
-TEXT = {
-    "regions": "shaded regions",
-    "regions_help": "Nearest ★: what the eye reads, each ★ in its own region. The model's decisions: measured in all "
-    "dimensions, exact for an embedding lying in this plane (real queries lie off it).",
-    "thumbnails": "images",
-    "stale": "The map of the model shown before, kept while you train a new one.",
-    "tsne_note": "t-SNE shows the episode as sampled; pushes show on the PCA map.",
-    "one_shot": " With one shot the prototype is the support image itself (each ★ sits on its only ●): pick 5 "
-    "shots to see a mean.",
-    "plane": "PCA is linear, so each ★ is the mean of its ● here too, and the plane was fitted once to every "
-    "embedding of this episode, so pushing never turns the map. Shaded: the regions of the projected prototypes "
-    "(nearest ★ in this plane). The model measures in all {dim} dimensions; its answer is the marker (✕: wrong), "
-    "and the shade under a query matches it only as far as two dimensions keep the geometry: here for {agree} of "
-    "{n_query} queries.",
-    "slice": "PCA is linear, so each ★ is the mean of its ● here too, and the plane was fitted once to every "
-    "embedding of this episode. Shaded: the model's own decision, measured in all {dim} dimensions to the full "
-    "prototypes, for an embedding lying in this plane: exact there. Real embeddings lie off the plane, so a ★ can "
-    "sit outside its region, and the shade under a query matches the model's answer for {agree} of {n_query}.",
-}
 
 
 @st.fragment
@@ -64,21 +45,22 @@ def show_map_section(
         left, right = st.columns([3, 2])
         method = map_method(left)
         n_points = len(sampled.support_y) + len(sampled.query_y)
-        thumbnails = right.toggle(TEXT["thumbnails"], value=n_points <= 150, key="protonet_thumbnails")
+        thumbnails = right.toggle(t("protonet.map.thumbnails"), value=n_points <= 150, key="protonet_thumbnails")
         if method == "tsne":
-            perplexity = st.slider("t-SNE perplexity", 2, 50, 10, key="protonet_perplexity")
+            perplexity = st.slider(t("protonet.view.perplexity"), 2, 50, 10, key="protonet_perplexity")
             regions = "plane"
         else:
-            regions = st.radio(TEXT["regions"], list(REGION_OPTIONS), format_func=REGION_OPTIONS.get, horizontal=True,
-                               key="protonet_regions", help=TEXT["regions_help"])  # fmt: skip
+            regions = st.radio(t("protonet.map.regions"), ["plane", "slice"], horizontal=True, key="protonet_regions",
+                               format_func=lambda r: t(f"protonet.map.regions_{r}"),
+                               help=t("protonet.map.regions_help"))  # fmt: skip
         pushed = pushed_map(inputs, episode, thumbnails, regions)
     trace = as_prototype_trace(pushed.trace, pushed.space, inputs.model.algorithm)
     with metric:
-        accuracy_metric(pushed.trace, len(sampled.query_y), inputs.model.label)
+        accuracy_metric(pushed.trace, len(sampled.query_y), inputs.model.display_name)
     with map_column:
         if method == "tsne":
             draw_embedding_map(sampled, episode, method, perplexity, thumbnails)
-            st.caption(TEXT["tsne_note"])
+            st.caption(t("protonet.map.tsne_note"))
         else:
             figure = draw_pushed_map(pushed, episode)
             st.session_state[LAST_MAP] = figure
@@ -88,8 +70,8 @@ def show_map_section(
 
 def push_caption(trace: PushTrace, regions: str, dim: int, n_shot: int) -> str:
     """What the map's shading means, with how often it agrees with the model's own answers."""
-    text = TEXT[regions].format(dim=dim, agree=trace.agreement, n_query=len(trace.query_y))
-    return text + (TEXT["one_shot"] if n_shot == 1 else "")
+    text = t(f"protonet.map.{regions}", dim=dim, agree=trace.agreement, n_query=len(trace.query_y))
+    return text + (t("protonet.map.one_shot") if n_shot == 1 else "")
 
 
 def show_last_map_while_training() -> None:
@@ -97,4 +79,4 @@ def show_last_map_while_training() -> None:
     figure = st.session_state.get(LAST_MAP)
     if figure is not None and st.session_state.get("protonet_model_source") == "train now":
         show_chart(figure, key="protonet_stale_map")
-        st.caption(TEXT["stale"])
+        st.caption(t("protonet.map.stale"))

@@ -5,21 +5,12 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from app.i18n import t
 from core.algorithms.protonet import PrototypeTrace
 from core.algorithms.prototype_push import MEASURES
 from core.episodes import Episode
 from core.figures.montage import display_scale, png_data_url, to_display
 
-TEXT = {
-    "open": "Why q{query} was given class {predicted}, not its class {true}",
-    "row": "**{role} class {k}** ({name}): distance from q{query} to the prototype **{distance:.2f}**",
-    "true": "True",
-    "predicted": "Predicted",
-    "each": "d = {distance:.2f}",
-    "none": "no support image in this class",
-    "note": "Under each support image, its own distance to q{query}. The prototype is the mean of a class's "
-    "support images, so the query goes to the class whose *mean* is nearest, not to its single nearest image.",
-}
 THUMBNAIL = 64
 
 
@@ -31,15 +22,16 @@ def explain_mistake(
     ``support_images`` [S, C, H, W] are the images behind ``trace.support_embeddings``, in the same order.
     """
     true, predicted = int(trace.query_y[query]), int(trace.predictions[query])
-    with st.expander(TEXT["open"].format(query=query, predicted=predicted, true=true), icon=":material/help:"):
+    with st.expander(t("protonet.mistake.open", query=query, predicted=predicted, true=true), icon=":material/help:"):
         each = MEASURES[distance](trace.query_embeddings[query : query + 1], trace.support_embeddings)[0]
         left, right = st.columns([1, 5])
         scale = display_scale(episode.query_x.shape[-1], target=THUMBNAIL)
         left.image(png_data_url(to_display(episode.query_x[query : query + 1], scale)[0]), caption=f"q{query}")
         with right:
-            for role, k in ((TEXT["true"], true), (TEXT["predicted"], predicted)):
+            for role, k in ((t("protonet.mistake.true"), true), (t("protonet.mistake.predicted"), predicted)):
                 st.markdown(
-                    TEXT["row"].format(
+                    t(
+                        "protonet.mistake.row",
                         role=role,
                         k=k,
                         name=episode.class_names[k],
@@ -49,11 +41,11 @@ def explain_mistake(
                 )
                 rows = (trace.support_y == k).nonzero().flatten().tolist()
                 if not rows:
-                    st.caption(TEXT["none"])
+                    st.caption(t("protonet.mistake.none"))
                     continue
                 st.image(
                     [png_data_url(image) for image in to_display(support_images[rows], scale)],
                     width=THUMBNAIL,
-                    caption=[TEXT["each"].format(distance=float(each[i])) for i in rows],
+                    caption=[t("protonet.mistake.each", distance=float(each[i])) for i in rows],
                 )
-        st.caption(TEXT["note"].format(query=query))
+        st.caption(t("protonet.mistake.note", query=query))

@@ -12,7 +12,9 @@ from streamlit_drawable_canvas import st_canvas
 
 from app.algorithm_inputs import AlgorithmInputs
 from app.charts import show_chart
-from app.protonet_view import short_names
+from app.errors import explain
+from app.i18n import t
+from app.protonet_view import short_names, template
 from app.server_limits import image_limits
 from app.your_images import CANVAS
 from core.algorithms.prototype_push import (
@@ -30,39 +32,15 @@ from core.user import UserImageError, decode_image, prepare_for_model
 
 STATE = "protonet_push"
 N_UNSEEN = 4  # outlier candidates from classes outside the episode
-TEXT = {
-    "metric": "Accuracy on this episode's queries",
-    "delta": "{change:+.0%} vs the episode as sampled",
-    "tabs": ["Support set", "Add an outlier", "Draw one"],
-    "keep": ("Support images in the prototypes, by class", "Support images in the prototypes (class·shot)"),
-    "keep_help": "Tick support images in or out: each class's prototype is the mean of the ones ticked. Hover "
-    "over the map to see which class is which.",
-    "class": "class {k}: {name}",
-    "outlier": "outlier image",
-    "outlier_support": "support #{shot} of class {k} ({name})",
-    "outlier_unseen": "unseen class: {name}",
-    "give_to": "give it to class",
-    "add_outlier": "Add as outlier",
-    "draw_help": "Draw a character, choose its class, add it: it joins that class's support set.",
-    "add_drawing": "Add drawing",
-    "empty_canvas": "The canvas is empty: draw something first.",
-    "reset": "Reset to the episode as sampled",
-    "added": "Added: {outliers} outlier(s), {drawings} drawing(s).",
-    "no_prototype": "No prototype for class {classes}: tick a support image of it back in (its queries cannot be "
-    "right meanwhile).",
-    "title": "Embeddings in 2-D by PCA ({explained:.0%} of the variance shown)<br>"
-    "★ prototypes · ● support · ◇ queries · ✕ misclassified: {wrong}",
-}
-LEGEND = {
-    "regions": "decision regions",
-    "dropped": "ticked out",
-    "support": "support",
-    "outlier": "outlier",
-    "drawing": "drawing",
-    "query": "query",
-    "sampled": "prototype as sampled",
-    "prototype": "prototype",
-}
+LEGEND_KEYS = ("regions", "dropped", "support", "outlier", "drawing", "query", "sampled", "prototype", "hover_member",
+               "hover_query", "none")  # fmt: skip
+
+
+def legend() -> dict[str, str]:
+    """The map's names of each role and its hover texts (``core.figures.prototypes``), in the visitor's language."""
+    hover = {"role": "", "k": "", "name": "", "predicted": ""}
+    return {key: template(f"protonet.legend.{key}", **hover) if key.startswith("hover") else t(f"protonet.legend.{key}")
+            for key in LEGEND_KEYS}  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +105,9 @@ def pushed_map(inputs: AlgorithmInputs, episode: Episode, thumbnails: bool, regi
     state = _state(inputs, episode)
     space: PushSpace = state["space"]
     names = list(short_names(episode.class_names))
-    support, outlier, draw = st.tabs(TEXT["tabs"])
+    support, outlier, draw = st.tabs(
+        [t("protonet.push.tab_support"), t("protonet.push.tab_outlier"), t("protonet.push.tab_draw")]
+    )
     with support:
         kept = _support_ticks(episode)
     with outlier:
@@ -135,7 +115,7 @@ def pushed_map(inputs: AlgorithmInputs, episode: Episode, thumbnails: bool, regi
     with draw:
         _drawing_pad(state, inputs, names)
     if state["outliers"] or state["drawings"] or not all(kept):
-        st.button(TEXT["reset"], key="protonet_push_reset", on_click=_reset, args=(len(kept),))
+        st.button(t("protonet.push.reset"), key="protonet_push_reset", on_click=_reset, args=(len(kept),))
     drawings = inputs.model.algorithm.embed(torch.cat(state["drawings"])) if state["drawings"] else None
     change = Push(kept=tuple(kept), outliers=tuple(state["outliers"]))
     trace = push(space, change, drawings, torch.tensor(state["drawing_y"], dtype=torch.long), regions=regions)
@@ -152,51 +132,52 @@ def _support_ticks(episode: Episode) -> list[bool]:
     """One pill per support image (class, or class·shot), all ticked at first; returns a flag per image."""
     n_shot, n_support = episode.n_shot, len(episode.support_y)
     label = (lambda i: f"{i}") if n_shot == 1 else (lambda i: f"{i // n_shot}·{i % n_shot + 1}")
-    chosen = st.pills(TEXT["keep"][n_shot > 1], list(range(n_support)), selection_mode="multi",
-                      default=list(range(n_support)), format_func=label, key="protonet_keep")  # fmt: skip
+    chosen = st.pills(t("protonet.push.keep_many" if n_shot > 1 else "protonet.push.keep_one"),
+                      list(range(n_support)), selection_mode="multi", default=list(range(n_support)),
+                      format_func=label, key="protonet_keep", help=t("protonet.push.keep_help"))  # fmt: skip
     return [i in chosen for i in range(n_support)]
 
 
 def _outlier_picker(state: dict, episode: Episode, names: list[str]) -> None:
     n_support, n_shot = len(episode.support_y), episode.n_shot
     labels = [
-        TEXT["outlier_support"].format(shot=i % n_shot + 1, k=i // n_shot, name=names[i // n_shot])
+        t("protonet.push.outlier_support", shot=i % n_shot + 1, k=i // n_shot, name=names[i // n_shot])
         for i in range(n_support)
-    ] + [TEXT["outlier_unseen"].format(name=n) for n in state["extra_names"]]
+    ] + [t("protonet.push.outlier_unseen", name=n) for n in state["extra_names"]]
     order = list(range(n_support, len(labels))) + list(range(n_support))  # unseen classes first
     left, right = st.columns([1, 2], vertical_alignment="bottom")
-    chosen = right.selectbox(TEXT["outlier"], order, format_func=labels.__getitem__, key="protonet_outlier")
+    chosen = right.selectbox(t("protonet.push.outlier"), order, format_func=labels.__getitem__, key="protonet_outlier")
     pool = torch.cat([episode.support_x, state["extra_x"]])
     left.image(png_data_url(to_display(pool[chosen : chosen + 1], display_scale(pool.shape[-1], 56))[0]))
     own = int(episode.support_y[chosen]) if chosen < n_support else -1
     given = st.selectbox(
-        TEXT["give_to"],
+        t("protonet.push.give_to"),
         [k for k in range(len(names)) if k != own],
-        format_func=lambda k: TEXT["class"].format(k=k, name=names[k]),
+        format_func=lambda k: t("protonet.push.class", k=k, name=names[k]),
         key="protonet_outlier_class",
     )
-    if st.button(TEXT["add_outlier"], key="protonet_add_outlier", icon=":material/add:"):
+    if st.button(t("protonet.push.add_outlier"), key="protonet_add_outlier", icon=":material/add:"):
         state["outliers"].append((int(chosen), int(given)))
     _added(state)
 
 
 def _drawing_pad(state: dict, inputs: AlgorithmInputs, names: list[str]) -> None:
-    st.caption(TEXT["draw_help"])
+    st.caption(t("protonet.push.draw_help"))
     drawing = st_canvas(key=f"protonet_canvas_{state['canvas']}", **{**CANVAS, "height": 180, "width": 180})
     given = st.selectbox(
-        TEXT["give_to"],
+        t("protonet.push.give_to"),
         list(range(len(names))),
         key="protonet_drawing_class",
-        format_func=lambda k: TEXT["class"].format(k=k, name=names[k]),
+        format_func=lambda k: t("protonet.push.class", k=k, name=names[k]),
     )
-    if st.button(TEXT["add_drawing"], key="protonet_add_drawing", icon=":material/add:"):
+    if st.button(t("protonet.push.add_drawing"), key="protonet_add_drawing", icon=":material/add:"):
         if drawing is None or not drawing.json_data or not drawing.json_data.get("objects"):
-            st.warning(TEXT["empty_canvas"])
+            st.warning(t("protonet.push.empty_canvas"))
             return
         try:
             image = decode_image("drawing.png", drawing.image_bytes, image_limits()).image
         except UserImageError as error:
-            st.error(str(error))
+            st.error(explain(error))
             return
         state["drawings"].append(prepare_for_model([image], inputs.model.algorithm.preprocessing))
         state["drawing_y"].append(int(given))
@@ -206,7 +187,7 @@ def _drawing_pad(state: dict, inputs: AlgorithmInputs, names: list[str]) -> None
 
 def _added(state: dict) -> None:
     if state["outliers"] or state["drawings"]:
-        st.caption(TEXT["added"].format(outliers=len(state["outliers"]), drawings=len(state["drawings"])))
+        st.caption(t("protonet.push.added", outliers=len(state["outliers"]), drawings=len(state["drawings"])))
 
 
 def _member_images(state: dict, episode: Episode, kept: list[bool]) -> torch.Tensor:
@@ -226,12 +207,12 @@ def draw_pushed_map(pushed: PushedEpisode, episode: Episode, key: str = "protone
         coords = np.concatenate([trace.member_coords, trace.query_coords])
         thumbnails = [(float(x), float(y), p) for (x, y), p in zip(coords, pictures, strict=True)]
     wrong = int((trace.predictions != trace.query_y).sum())
-    title = TEXT["title"].format(explained=trace.explained, wrong=wrong)
-    figure = prototype_map(trace, list(short_names(episode.class_names)), title, LEGEND, thumbnails)
+    title = t("protonet.push.title", explained=trace.explained, wrong=wrong)
+    figure = prototype_map(trace, list(short_names(episode.class_names)), title, legend(), thumbnails)
     show_chart(figure, key=key)
     missing = np.flatnonzero(~trace.has_prototype)
     if len(missing):
-        st.warning(TEXT["no_prototype"].format(classes=", ".join(str(k) for k in missing)))
+        st.warning(t("protonet.push.no_prototype", classes=", ".join(str(k) for k in missing)))
     return figure
 
 
@@ -240,8 +221,8 @@ def accuracy_metric(trace: PushTrace, n_queries: int, model_label: str) -> None:
     changed = trace.n_changed > 0 or abs(change) > 1e-9
     correct = int((trace.predictions == trace.query_y).sum())
     st.metric(
-        TEXT["metric"],
+        t("protonet.push.metric"),
         f"{100 * trace.accuracy:.1f}%",
-        delta=TEXT["delta"].format(change=change) if changed else None,
-        help=f"{correct} of {n_queries} queries; model: {model_label}",
+        delta=t("protonet.push.delta", change=change) if changed else None,
+        help=t("protonet.push.metric_help", correct=correct, n_queries=n_queries, model=model_label),
     )

@@ -8,7 +8,7 @@ import streamlit as st
 from app.charts import show_chart
 from app.i18n import t
 from app.model_picker import ModelChoice
-from app.protonet_view import short_names
+from app.protonet_view import map_words, short_names
 from app.training_scrub import replay_expander, scrub_snapshots
 from core.algorithms import FewShotAlgorithm
 from core.episodes import Episode
@@ -54,7 +54,7 @@ def _draw(record: MapAtStep, class_names: list[str]) -> None:
     role = ["support"] * len(trace.support_y) + ["query"] * len(trace.query_y) + ["prototype"] * n_way
     labels = np.concatenate([trace.support_y.numpy(), trace.query_y.numpy(), np.arange(n_way)])
     predicted = np.concatenate([trace.support_y.numpy(), trace.predictions.numpy(), np.arange(n_way)])
-    figure = embedding_map(record.coords, role, labels, predicted, class_names, "PCA", regions=True)
+    figure = embedding_map(record.coords, role, labels, predicted, class_names, "PCA", regions=True, words=map_words())
     figure.update_layout(title=t("protonet_replay.map_title", step=f"{record.step:,}",
                                  accuracy=f"{record.accuracy:.0%}", separation=f"{record.separation:.2f}",
                                  explained=f"{record.explained:.0%}"))  # fmt: skip

@@ -6,8 +6,9 @@ import streamlit as st
 
 from app.algorithm_inputs import AlgorithmInputs
 from app.charts import show_chart
-from app.protonet_push import LEGEND, episode_key
-from app.protonet_view import short_names
+from app.i18n import t
+from app.protonet_push import episode_key, legend
+from app.protonet_view import short_names, template
 from core.algorithms.prototype_push import PushTrace, push_space, same_classes_episode, settle
 from core.episodes import Episode
 from core.figures.prototypes import shots_animation
@@ -15,39 +16,28 @@ from core.preprocessing import adapt_episode
 
 STATE = "protonet_shots"
 MAX_SHOTS = 10
-TEXT = {
-    "heading": "More shots: the prototypes settle",
-    "intro": "The same classes with 1 to {max_shot} support images each and the same {n_query} queries per class "
-    "(drawn afresh for this animation). Press ▶ or drag the slider: each ★ is the mean of the shots shown.",
-    "frame_title": "{n_shot} shot(s) per class: accuracy {accuracy:.0%}",
-    "accuracy": "query accuracy",
-    "play": "▶ play 1 → {max_shot}",
-    "too_few": "These classes have too few images for an animation over shots beside {n_query} queries per class: "
-    "lower n_query.",
-    "summary": "Accuracy on these queries: {first:.0%} with 1 shot, {last:.0%} with {max_shot}.",
-}
 
 
 def show_shots(inputs: AlgorithmInputs, episode: Episode) -> list[PushTrace] | None:
     """The animation below the map; returns its frames' traces (None when the classes are too small)."""
-    st.subheader(TEXT["heading"])
+    st.subheader(t("protonet.shots.heading"))
     counts = [int(inputs.dataset.class_counts[c]) for c in episode.class_ids]
     max_shot = min(MAX_SHOTS, min(counts) - episode.n_query)
     if max_shot < 2:
-        st.info(TEXT["too_few"].format(n_query=episode.n_query))
+        st.info(t("protonet.shots.too_few", n_query=episode.n_query))
         return None
     traces = _settled(inputs, episode, max_shot)
-    st.caption(TEXT["intro"].format(max_shot=max_shot, n_query=episode.n_query))
+    st.caption(t("protonet.shots.intro", max_shot=max_shot, n_query=episode.n_query))
     figure = shots_animation(
         traces,
         list(short_names(episode.class_names)),
-        LEGEND,
-        TEXT["frame_title"],
-        TEXT["accuracy"],
-        TEXT["play"].format(max_shot=max_shot),
+        legend(),
+        template("protonet.shots.frame_title", n_shot="", accuracy=".0%"),
+        t("protonet.shots.accuracy"),
+        t("protonet.shots.play", max_shot=max_shot),
     )
     show_chart(figure, key="protonet_shots")
-    st.caption(TEXT["summary"].format(first=traces[0].accuracy, last=traces[-1].accuracy, max_shot=max_shot))
+    st.caption(t("protonet.shots.summary", first=traces[0].accuracy, last=traces[-1].accuracy, max_shot=max_shot))
     return traces
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from app.charts import show_chart
+from app.i18n import t
 from app.protonet_mistake import explain_mistake
 from core.algorithms.protonet import PrototypeTrace
 from core.episodes import Episode
@@ -15,18 +16,45 @@ from core.figures.montage import display_scale, png_data_url, to_display
 from core.figures.projection import nearest_in_plane, project_2d
 
 
+def template(key: str, **specs: str) -> str:
+    """The catalog string ``key`` for a figure builder to fill in: each placeholder named in ``specs`` is
+    kept, with the format spec given (``template("protonet.shots.frame_title", n_shot="", accuracy=".0%")``)."""
+    return t(key, **{name: "{" + name + (f":{spec}" if spec else "") + "}" for name, spec in specs.items()})
+
+
 def distance_option() -> dict:
     """The sidebar's distance for models trained here, as ``build``'s keyword argument."""
-    distance = st.sidebar.radio("distance (for models trained here)", ["euclidean", "cosine"], key="protonet_distance")
+    distance = st.sidebar.radio(t("protonet.view.distance"), ["euclidean", "cosine"], key="protonet_distance",
+                                format_func=lambda name: t(f"protonet.view.{name}"))  # fmt: skip
     return {"distance": distance}
 
 
-@st.cache_data(max_entries=32, show_spinner="Projecting to 2-D…")
-def cached_projection(points: np.ndarray, method: str, perplexity: float) -> tuple[np.ndarray, str]:
-    return project_2d(points, method, perplexity)
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_projection(
+    points: np.ndarray, method: str, perplexity: float, labels: dict[str, str]
+) -> tuple[np.ndarray, str]:
+    return project_2d(points, method, perplexity, labels=labels)
 
 
-MAP_OPTIONS = {"pca": "PCA: the classifier's geometry", "tsne": "t-SNE: a neighbourhood view"}
+def projection(points: np.ndarray, method: str, perplexity: float) -> tuple[np.ndarray, str]:
+    """``points`` [N, D] in 2-D by ``method``, and the method's label in the visitor's language."""
+    labels = {"pca": template("protonet.view.pca_label", explained=".0f"),
+              "tsne": template("protonet.view.tsne_label", perplexity="g")}  # fmt: skip
+    with st.spinner(t("protonet.view.projecting")):
+        return cached_projection(points, method, float(perplexity), labels)
+
+
+def map_words() -> dict[str, str]:
+    """``embedding_map``'s words (roles, title, hover text) in the visitor's language."""
+    return {
+        "support": t("protonet.view.support"),
+        "query": t("protonet.view.query"),
+        "prototype": t("protonet.view.prototype"),
+        "regions": t("protonet.legend.regions"),
+        "title": template("protonet.view.map_title", method="", n_wrong=""),
+        "hover": template("protonet.view.hover", role="", k="", name=""),
+        "hover_query": template("protonet.view.hover_query", role="", k="", name="", predicted=""),
+    }
 
 
 def show_embedding_map(trace: PrototypeTrace, episode: Episode) -> None:
@@ -34,14 +62,15 @@ def show_embedding_map(trace: PrototypeTrace, episode: Episode) -> None:
     n_points = len(trace.support_y) + len(trace.query_y) + len(trace.prototypes)
     left, middle, right = st.columns(3)
     method = map_method(left)
-    perplexity = middle.slider("t-SNE perplexity", 2, 50, 10, key="protonet_perplexity", disabled=method != "tsne")
-    thumbnails = right.toggle("show the images", value=n_points <= 150, key="protonet_thumbnails")
+    perplexity = middle.slider(t("protonet.view.perplexity"), 2, 50, 10, key="protonet_perplexity",
+                               disabled=method != "tsne")  # fmt: skip
+    thumbnails = right.toggle(t("protonet.view.show_images"), value=n_points <= 150, key="protonet_thumbnails")
     draw_embedding_map(trace, episode, method, perplexity, thumbnails)
 
 
 def map_method(where) -> str:
-    return where.radio("2-D map", list(MAP_OPTIONS), format_func=MAP_OPTIONS.get, key="protonet_map",
-                       help="PCA keeps means and straight lines; t-SNE keeps only who neighbours whom")  # fmt: skip
+    return where.radio(t("protonet.view.map"), ["pca", "tsne"], format_func=lambda m: t(f"protonet.view.map_{m}"),
+                       key="protonet_map", help=t("protonet.view.map_help"))  # fmt: skip
 
 
 def draw_embedding_map(
@@ -49,7 +78,7 @@ def draw_embedding_map(
 ) -> None:
     """Support images, queries and prototypes of ``trace`` (made from ``episode``) projected by ``method``."""
     points = torch.cat([trace.support_embeddings, trace.query_embeddings, trace.prototypes]).numpy()
-    coords, label = cached_projection(points, method, float(perplexity))
+    coords, label = projection(points, method, perplexity)
     n_way = len(trace.prototypes)
     role = ["support"] * len(trace.support_y) + ["query"] * len(trace.query_y) + ["prototype"] * n_way
     labels = np.concatenate([trace.support_y.numpy(), trace.query_y.numpy(), np.arange(n_way)])
@@ -61,32 +90,20 @@ def draw_embedding_map(
         blank = np.zeros_like(shown[0])
         images = shown + [blank] * n_way
     figure = embedding_map(coords, role, labels, predicted, list(short_names(episode.class_names)), label, images,
-                           regions=method == "pca")  # fmt: skip
+                           regions=method == "pca", words=map_words())  # fmt: skip
     show_chart(figure, key="protonet_embedding_map")
     st.caption(map_caption(method, coords, trace, episode.n_shot))
 
 
 def map_caption(method: str, coords: np.ndarray, trace: PrototypeTrace, n_shot: int) -> str:
     """What the map's geometry does and does not mean, with how often the plane agrees with the model."""
-    one_shot = (
-        " With one shot the prototype is the support image itself (each ★ sits on its only ●, and the "
-        "probabilities are often all 1.00): pick 5 shots to see a mean."
-        if n_shot == 1
-        else ""
-    )
+    one_shot = t("protonet.view.caption_one_shot") if n_shot == 1 else ""
     if method == "tsne":
-        return (
-            "t-SNE is a neighbourhood view: it keeps who is near whom, not distances or means, so here a ★ is "
-            "not the mean of its dots and the nearest ★ is not the prediction. Choose PCA for that." + one_shot
-        )
+        return t("protonet.view.caption_tsne") + one_shot
     n_support, n_query = len(trace.support_y), len(trace.query_y)
     queries, prototypes = coords[n_support : n_support + n_query], coords[n_support + n_query :]
     agree = int((nearest_in_plane(queries, prototypes) == trace.predictions.numpy()).sum())
-    return (
-        "PCA is linear, so each ★ is the mean of its ● here too. Shaded: the regions of the projected "
-        "prototypes (nearest ★ in this plane), which match the model's own decisions only as far as two "
-        f"dimensions keep the prototypes' geometry: here for {agree} of {n_query} queries." + one_shot
-    )
+    return t("protonet.view.caption_pca", agree=agree, n_query=n_query) + one_shot
 
 
 def show_distances_and_probabilities(
@@ -95,12 +112,13 @@ def show_distances_and_probabilities(
 ) -> None:  # fmt: skip
     """Query-to-prototype distances and class probabilities side by side; rows and columns labelled
     by number unless the caller names them (Your images: file and class names)."""
-    rows = rows or [f"q{i} (class {int(y)})" for i, y in enumerate(trace.query_y)]
-    columns = columns or [f"class {k}" for k in range(len(trace.prototypes))]
-    title = "Squared Euclidean distance to each prototype" if distance == "euclidean" else "Cosine distance"
-    distances = matrix_heatmap(trace.distances.numpy(), rows, columns, title, "distance", reverse=True,
-                               text_format=".1f" if distance == "euclidean" else ".2f")  # fmt: skip
-    probabilities = matrix_heatmap(trace.probabilities.numpy(), rows, columns, "Probability of each class", "p")
+    rows = rows or [t("protonet.view.row", i=i, k=int(y)) for i, y in enumerate(trace.query_y)]
+    columns = columns or [t("protonet.view.column", k=k) for k in range(len(trace.prototypes))]
+    title = t("protonet.view.distance_euclidean" if distance == "euclidean" else "protonet.view.distance_cosine")
+    distances = matrix_heatmap(trace.distances.numpy(), rows, columns, title, t("protonet.view.distance_colorbar"),
+                               reverse=True, text_format=".1f" if distance == "euclidean" else ".2f")  # fmt: skip
+    probabilities = matrix_heatmap(trace.probabilities.numpy(), rows, columns,
+                                   t("protonet.view.probabilities_title"), "p")  # fmt: skip
     left, right = st.columns(2)
     show_chart(distances, key=f"{key}_distances", container=left)
     show_chart(probabilities, key=f"{key}_probabilities", container=right)
@@ -114,9 +132,9 @@ def pick_query(trace: PrototypeTrace, episode: Episode) -> int:
         st.session_state["protonet_query_for"] = fingerprint
         st.session_state["protonet_query"] = wrong[0] if wrong else 0
     return st.selectbox(
-        "query to inspect", list(range(len(trace.query_y))), key="protonet_query",
-        format_func=lambda i: f"q{i}: class {int(trace.query_y[i])}"
-        + ("  ✕ misclassified" if trace.predictions[i] != trace.query_y[i] else ""),
+        t("protonet.view.pick"), list(range(len(trace.query_y))), key="protonet_query",
+        format_func=lambda i: t("protonet.view.pick_option", i=i, k=int(trace.query_y[i]))
+        + (t("protonet.view.misclassified") if trace.predictions[i] != trace.query_y[i] else ""),
     )  # fmt: skip
 
 
@@ -128,10 +146,12 @@ def show_query(
     image_col, chart_col = st.columns([1, 3], vertical_alignment="center")
     scale = display_scale(episode.query_x.shape[-1], target=112)
     true = int(trace.query_y[query])
-    image_col.image(png_data_url(to_display(episode.query_x[query : query + 1], scale)[0]),
-                    caption=f"q{query}, true class {true}: {episode.class_names[true]}")  # fmt: skip
+    image_col.image(
+        png_data_url(to_display(episode.query_x[query : query + 1], scale)[0]),
+        caption=t("protonet.view.query_caption", query=query, k=true, name=episode.class_names[true]),
+    )
     bars = probability_bars(trace.probabilities[query].numpy(), list(short_names(episode.class_names)), true,
-                            f"q{query}: probabilities")  # fmt: skip
+                            t("protonet.view.bars_title", query=query), t("protonet.view.probability"))  # fmt: skip
     show_chart(bars, chart_col, key="protonet_query_bars")
     if support_images is not None and int(trace.predictions[query]) != true:
         explain_mistake(trace, episode, query, distance, support_images)
@@ -140,16 +160,13 @@ def show_query(
 
 def show_formulas(trace: PrototypeTrace, episode: Episode, query: int, distance: str) -> None:
     n_shot, dim = episode.n_shot, trace.prototypes.shape[1]
-    st.markdown(
-        f"**Prototype** of class $k$: the mean of its embedded support images ({n_shot} per class as sampled), "
-        f"in $\\mathbb{{R}}^{{{dim}}}$"
-    )
+    st.markdown(t("protonet.view.prototype_formula", n_shot=n_shot, space=f"$\\mathbb{{R}}^{{{dim}}}$"))
     st.latex(r"\mathbf{c}_k = \frac{1}{|S_k|} \sum_{(\mathbf{x}_i, y_i) \in S_k} f_\varphi(\mathbf{x}_i)")
     cosine = distance != "euclidean"
     scale = learned_scale(trace) if cosine else None
-    name = "cosine distance times the learned scale $s$" if cosine else "squared Euclidean distance"
-    name += f" (here $s = {scale:.2f}$)" if scale is not None else ""
-    st.markdown(f"**Class probabilities** of query q{query}: a softmax over minus its {name} to each prototype")
+    name = t("protonet.view.name_cosine") if cosine else t("protonet.view.name_euclidean")
+    name += t("protonet.view.name_scale", scale=f"{scale:.2f}") if scale is not None else ""
+    st.markdown(t("protonet.view.probabilities_formula", query=query, distance=name))
     s = "s \\, " if cosine else ""
     st.latex(rf"p_\varphi(y = k \mid \mathbf{{x}}) = \frac{{\exp(-{s}d(f_\varphi(\mathbf{{x}}), \mathbf{{c}}_k))}}"
              rf"{{\sum_{{k'}} \exp(-{s}d(f_\varphi(\mathbf{{x}}), \mathbf{{c}}_{{k'}}))}}")  # fmt: skip
@@ -158,8 +175,8 @@ def show_formulas(trace: PrototypeTrace, episode: Episode, query: int, distance:
         st.latex(worked_example(trace, query, k, factor))
     shown = min(len(trace.prototypes), 5)
     d, p = trace.distances[query, :shown].tolist(), trace.probabilities[query, :shown].tolist()
-    st.caption("distances to classes 0–{}: {}; probabilities: {}".format(
-        shown - 1, ", ".join(f"{v:.2f}" for v in d), ", ".join(f"{v:.3f}" for v in p)))  # fmt: skip
+    st.caption(t("protonet.view.numbers", last=shown - 1, distances=", ".join(f"{v:.2f}" for v in d),
+                 probabilities=", ".join(f"{v:.3f}" for v in p)))  # fmt: skip
 
 
 def worked_classes(trace: PrototypeTrace, query: int) -> list[int]:
@@ -196,22 +213,3 @@ def learned_scale(trace: PrototypeTrace) -> float | None:
 
 def short_names(names: tuple[str, ...]) -> list[str]:
     return [name if len(name) <= 28 else "…" + name[-27:] for name in names]
-
-
-STEPS = """
-**The algorithm, one episode at a time**
-1. Embed every support and query image with the same network $f_\\varphi$ (here Conv-4).
-2. Average each class's support embeddings into its prototype $\\mathbf{c}_k$.
-3. Score each query by minus its distance to every prototype; a softmax turns the scores into probabilities.
-4. In training, the cross-entropy of the true classes is back-propagated into $f_\\varphi$: the embedding
-   learns to put images of one class close together, for classes it will never see again.
-
-**Trade-offs.** Nothing is adapted at test time: a new task costs one forward pass, so it is fast and
-stable, and the PCA map above shows the classifier's own geometry. With squared Euclidean distance
-the classifier is linear in the embedding. It relies on the embedding transferring: when new tasks
-are far from the training classes (other domains), nothing adjusts at test time. Relation Networks
-are no remedy: their learned comparison is frozen at test time too, and across domains (trained on
-glyphs, tested on Omniglot, 5-way 1-shot) they fall to 64.5%, the lowest of the learned methods,
-against 87.2% here. What holds up best is adapting at test time: fine-tuning a pre-trained network
-(92.6%) or MAML's gradient steps (88.7%). BatchNorm uses its running statistics at test time.
-"""

@@ -11,12 +11,14 @@ from streamlit_drawable_canvas import st_canvas
 
 from app.charts import show_chart
 from app.draw_live import drawn_png
+from app.errors import explain
+from app.i18n import t
 from app.server_limits import image_limits
 from app.your_images import CANVAS
 from core.algorithms import PrototypicalNetworks, RelationNetworks
 from core.algorithms.relation_probe import PairComparison, compare_pairs
 from core.episodes import Episode
-from core.figures.montage import display_scale, to_display
+from core.figures.montage import display_scale, png_data_url, to_display
 from core.figures.probe import ScatterText, relation_distance_scatter
 from core.preprocessing import adapt_episode
 from core.user import UserImageError, decode_image
@@ -25,45 +27,12 @@ from core.user.ink import prepare_for_model
 DRAWING = "drawing"
 CACHE_KEY = "relation_probe_pairs"  # session state: (models and episode, their PairComparison)
 MAX_PAIRS = 600  # ordered pairs in the scatter: about 60 ms of the relation module on one CPU core
-TEXT = {
-    "heading": "Relation probe: any two images, both orders",
-    "intro": "The relation module reads the two feature maps **concatenated in a fixed order**: the class's first, "
-    "the query's second. Put any two images in those places: a support image, a query, or your own drawing.",
-    "a": "a, in the class's place",
-    "b": "b, in the query's place",
-    "support": "support",
-    "query": "query",
-    "class": "class",
-    "drawing": "your drawing",
-    "draw_here": "Draw on the canvas (white background, black ink).",
-    "forward": "r(a, b)",
-    "backward": "r(b, a)",
-    "distance": "ProtoNet d(a, b) = d(b, a)",
-    "forward_help": "a's features first, b's second: a plays the class, b the query",
-    "backward_help": "the same two images, b's features first",
-    "distance_help": "squared Euclidean distance of the two embeddings of {name}; a distance is symmetric",
-    "difference": "Swapping the order changes the score by {difference:.3f}.",
-    "no_protonet": "No shipped Prototypical Networks model to compare with: the scatter needs its distances.",
-    "title": "Every pair of this episode: learned relation score against ProtoNet's distance",
-    "x": "ProtoNet squared distance d(a, b) (fixed, symmetric)",
-    "y": "relation score r(a, b) (learned)",
-    "same": "a and b of one class",
-    "other": "a and b of different classes",
-    "reverse": "line: the same pair in the other order",
-    "sampled": " A seeded sample of {shown} of the episode's {total} ordered pairs is drawn.",
-    "explain": "**What you see.** Each dot is an ordered pair (a, b) of this episode's images. Its distance is the "
-    "same in both orders, so a pair and its reverse sit on one vertical line, joined by a thin stroke: the stroke's "
-    "length is what the order of the concatenation changes (on average {mean:.3f}, at most {most:.3f}, for "
-    "{worst}). Were the relation score a fixed function of the distance, the dots would lie on one falling curve; "
-    "the learned score ranks pairs its own way. Telling a same-class pair (green) from the others, the relation "
-    "score is right {relation:.0%} of the time and the distance {distance:.0%} (the chance that a random "
-    "same-class pair beats a random other pair). The two disagree most on {disputed} (circled): by the distance "
-    "it is closer than {closeness:.0%} of the pairs, by the relation score above {relatedness:.0%} of them."
-    "{sampled} Your pair is the orange star (r(a, b)) and diamond (r(b, a)).",
-    "one_class": "one class",
-    "two_classes": "two classes",
-    "disputed_note": "most disputed",
-}
+# The probe's two scores: notation, the same in every language.
+FORWARD, BACKWARD = "r(a, b)", "r(b, a)"
+
+
+def _text(key: str, /, **params: object) -> str:
+    return t(f"relation.probe.{key}", **params)
 
 
 @dataclass(frozen=True)
@@ -111,26 +80,26 @@ def show_probe(model: RelationNetworks, protonet: tuple[str, PrototypicalNetwork
     """Two pickers with their images (or a canvas), r(a, b) and r(b, a), then the scatter of every pair.
 
     A fragment: picking an image reruns this section only."""
-    st.subheader(TEXT["heading"])
-    st.markdown(TEXT["intro"])
+    st.subheader(_text("heading"))
+    st.markdown(_text("intro"))
     a_column, b_column, score_column = st.columns([1, 1, 1.2])
     first, second = _default_pair(images, comparison)
-    a = _pick(a_column, "relation_probe_a", TEXT["a"], images, default=first)
-    b = _pick(b_column, "relation_probe_b", TEXT["b"], images, default=second)
+    a = _pick(a_column, "relation_probe_a", _text("a"), images, default=first)
+    b = _pick(b_column, "relation_probe_b", _text("b"), images, default=second)
     drawing = _drawing(a_column if a == DRAWING else b_column) if DRAWING in (a, b) else None
     if DRAWING in (a, b) and drawing is None:
-        score_column.info(TEXT["draw_here"])
+        score_column.info(_text("draw_here"))
         return
     pair = _probe_pair(model, protonet[1] if protonet else None, images, a, b, drawing)
     forward, backward = (float(v) for v in pair.relation)
-    score_column.metric(TEXT["forward"], f"{forward:.3f}", help=TEXT["forward_help"])
-    score_column.metric(TEXT["backward"], f"{backward:.3f}", help=TEXT["backward_help"])
+    score_column.metric(FORWARD, f"{forward:.3f}", help=_text("forward_help"))
+    score_column.metric(BACKWARD, f"{backward:.3f}", help=_text("backward_help"))
     if protonet is not None:
-        help_text = TEXT["distance_help"].format(name=protonet[0])
-        score_column.metric(TEXT["distance"], f"{float(pair.distance[0]):.2f}", help=help_text)
-    score_column.caption(TEXT["difference"].format(difference=abs(forward - backward)))
+        help_text = _text("distance_help", name=protonet[0])
+        score_column.metric(_text("distance"), f"{float(pair.distance[0]):.2f}", help=help_text)
+    score_column.caption(_text("difference", difference=abs(forward - backward)))
     if comparison is None:
-        st.info(TEXT["no_protonet"])
+        st.info(_text("no_protonet"))
         return
     _show_scatter(comparison, images.names, pair if protonet is not None else None)
 
@@ -146,18 +115,19 @@ def _default_pair(images: ProbeImages, comparison: PairComparison | None) -> tup
 def _pick(column, key: str, label: str, images: ProbeImages, default: int) -> str:
     options = [*images.names, DRAWING]
     with column:
+        shown = {name: _option_label(name, images) for name in options}
         choice = st.selectbox(label, options, index=default, key=key, bind="query-params",
-                              format_func=lambda name: _option_label(name, images))  # fmt: skip
+                              format_func=shown.__getitem__)  # fmt: skip
         if choice != DRAWING:
-            st.image(images.display[images.names.index(choice)], width=112)
+            st.image(png_data_url(images.display[images.names.index(choice)]), width=112)
     return choice
 
 
 def _option_label(name: str, images: ProbeImages) -> str:
     if name == DRAWING:
-        return TEXT["drawing"]
+        return _text("drawing")
     label = int(images.labels[images.names.index(name)])
-    return f"{name} · {TEXT['support' if name.startswith('s') else 'query']}, {TEXT['class']} {label}"
+    return _text("option", name=name, role=_text("support" if name.startswith("s") else "query"), label=label)
 
 
 def _drawing(column):
@@ -169,7 +139,7 @@ def _drawing(column):
         try:
             return decode_image("drawing.png", data, image_limits()).image
         except UserImageError as error:
-            st.error(f"{error}")
+            st.error(explain(error))
             return None
 
 
@@ -191,25 +161,23 @@ def _probe_pair(model, protonet, images: ProbeImages, a: str, b: str, drawing) -
 
 
 def _show_scatter(comparison: PairComparison, names: list[str], pair: PairComparison | None) -> None:
-    text = ScatterText(TEXT["title"], TEXT["x"], TEXT["y"], TEXT["same"], TEXT["other"], TEXT["reverse"],
-                       TEXT["forward"], TEXT["backward"])  # fmt: skip
+    text = ScatterText(_text("title"), _text("x"), _text("y"), _text("same"), _text("other"), _text("reverse"),
+                       FORWARD, BACKWARD)  # fmt: skip
     disputed = comparison.most_disputed
-    figure = relation_distance_scatter(comparison, names, text, pair, marked=(disputed, TEXT["disputed_note"]))
+    figure = relation_distance_scatter(comparison, names, text, pair, marked=(disputed, _text("disputed_note")))
     show_chart(figure, key="relation_probe_scatter")
     closeness, relatedness = comparison.standing()
     first, second = int(comparison.first[disputed]), int(comparison.second[disputed])
-    kind = TEXT["one_class" if comparison.same_class[disputed] else "two_classes"]
+    kind = _text("one_class" if comparison.same_class[disputed] else "two_classes")
     asymmetry = comparison.asymmetry
     worst = int(asymmetry.argmax())
     shown = len(comparison.relation)
     sampled = (
-        TEXT["sampled"].format(shown=shown, total=comparison.n_ordered_pairs)
-        if shown < comparison.n_ordered_pairs
-        else ""
+        _text("sampled", shown=shown, total=comparison.n_ordered_pairs) if shown < comparison.n_ordered_pairs else ""
     )
-    st.markdown(TEXT["explain"].format(
-        mean=float(asymmetry.mean()), most=float(asymmetry[worst]),
-        worst=f"{names[int(comparison.first[worst])]} and {names[int(comparison.second[worst])]}",
+    st.markdown(_text(
+        "explain", mean=float(asymmetry.mean()), most=float(asymmetry[worst]),
+        worst=_text("pair", first=names[int(comparison.first[worst])], second=names[int(comparison.second[worst])]),
         relation=comparison.relation_separation, distance=comparison.distance_separation, sampled=sampled,
         disputed=f"{names[first]} → {names[second]} ({kind})", closeness=float(closeness[disputed]),
         relatedness=float(relatedness[disputed]),

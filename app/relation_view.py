@@ -6,13 +6,20 @@ import streamlit as st
 import torch
 
 from app.charts import show_chart
+from app.i18n import t
 from app.model_picker import TRAIN
 from app.models import load_shipped, preferred_shipped, shipped_checkpoints
 from core.algorithms import PrototypicalNetworks
 from core.algorithms.relationnet import RelationTrace
 from core.episodes import Episode
-from core.figures.montage import display_scale, image_row, to_display
-from core.figures.relation import architecture_dot, natural_heatmap_height, relation_heatmap, score_bars
+from core.figures.montage import display_scale, image_row, png_data_url, to_display
+from core.figures.relation import (
+    ArchitectureText,
+    architecture_dot,
+    natural_heatmap_height,
+    relation_heatmap,
+    score_bars,
+)
 from core.preprocessing import adapt_episode
 
 PREFIX = "relation"  # the model picker's widget keys start with it
@@ -20,8 +27,10 @@ PREFIX = "relation"  # the model picker's widget keys start with it
 
 def loss_option() -> dict:
     """The sidebar's loss for models trained here, as ``build``'s keyword argument."""
-    loss = st.sidebar.radio("loss (for models trained here)", ["mse", "cross_entropy"], key="relation_loss",
-                            help="the paper: mean squared error against the one-hot match matrix")  # fmt: skip
+    # The options' words are looked up now, in this run's language: Streamlit may call format_func after the run.
+    shown = {name: t(f"relation.loss_{name}") for name in ("mse", "cross_entropy")}
+    loss = st.sidebar.radio(t("relation.loss"), list(shown), key="relation_loss", help=t("relation.loss_help"),
+                            format_func=shown.__getitem__)  # fmt: skip
     return {"loss": loss}
 
 
@@ -42,8 +51,8 @@ def layout():
 
 
 def thumbnail_toggle(n_query: int) -> bool:
-    return st.toggle("images on the axes", value=n_query <= THUMBNAILS_UP_TO_ROWS, key="relation_thumbnails",
-                     help="each query's image by its row, its class's support images above each column")  # fmt: skip
+    return st.toggle(t("relation.thumbnails"), value=n_query <= THUMBNAILS_UP_TO_ROWS, key="relation_thumbnails",
+                     help=t("relation.thumbnails_help"))  # fmt: skip
 
 
 @st.fragment
@@ -62,7 +71,7 @@ def query_section(trace: RelationTrace, episode: Episode, raw_episode: Episode,
     choosing another query redraws only this."""
     query = pick_query(trace)
     show_query(trace, episode, raw_episode, protonet, query)
-    st.subheader("The score, with this episode's numbers")
+    st.subheader(t("relation.score_heading"))
     show_formula(trace, query)
 
 
@@ -75,19 +84,23 @@ def show_heatmap(trace: RelationTrace, episode: Episode, show_images: bool) -> N
     wrong = int((trace.predictions != trace.query_y).sum())
     figure = relation_heatmap(
         trace.scores.numpy(), trace.query_y.numpy(), queries, classes, show_images=show_images,
-        title=f"Relation scores, query × class · boxed: prediction (red: wrong, {wrong} of {n_query})",
+        title=t("relation.heatmap_title", wrong=wrong, n_query=n_query), colorbar_title=t("relation.colorbar"),
         height=min(natural_heatmap_height(n_query), FIRST_SCREEN_HEATMAP_PX),
+        class_labels=class_labels(episode.n_way), hover=t("relation.heatmap_hover"),
     )  # fmt: skip
     show_chart(figure, key="relation_heatmap")
 
 
+def class_labels(n_way: int) -> list[str]:
+    return [t("home.class", label=k) for k in range(n_way)]
+
+
 def pick_query(trace: RelationTrace) -> int:
     wrong = (trace.predictions != trace.query_y).nonzero().flatten().tolist()
-    return st.selectbox(
-        "query to inspect", list(range(len(trace.query_y))), index=wrong[0] if wrong else 0, key="relation_query",
-        format_func=lambda i: f"q{i}: class {int(trace.query_y[i])}"
-        + ("  ✕ misclassified" if trace.predictions[i] != trace.query_y[i] else ""),
-    )  # fmt: skip
+    shown = [t("relation.query_option", index=i, label=int(y)) + (t("relation.misclassified") if i in wrong else "")
+             for i, y in enumerate(trace.query_y)]  # fmt: skip
+    return st.selectbox(t("relation.query_pick"), list(range(len(shown))), index=wrong[0] if wrong else 0,
+                        key="relation_query", format_func=shown.__getitem__)  # fmt: skip
 
 
 def show_query(trace: RelationTrace, episode: Episode, raw_episode: Episode, protonet: ShippedProtoNet | None,
@@ -95,15 +108,19 @@ def show_query(trace: RelationTrace, episode: Episode, raw_episode: Episode, pro
     true = int(trace.query_y[query])
     image_col, relation_col, protonet_col = st.columns([1, 2, 2], vertical_alignment="center")
     scale = display_scale(episode.query_x.shape[-1], target=112)
-    image_col.image(to_display(episode.query_x[query : query + 1], scale)[0], caption=f"q{query}, class {true}")
-    show_chart(score_bars(trace.scores[query].numpy(), true, f"q{query}: relation scores (learned)",
-                          "relation score", [0, 1]), relation_col, key="relation_bars")  # fmt: skip
+    image_col.image(png_data_url(to_display(episode.query_x[query : query + 1], scale)[0]),
+                    caption=t("relation.query_caption", index=query, label=true))  # fmt: skip
+    labels = class_labels(episode.n_way)
+    bars = score_bars(trace.scores[query].numpy(), true, t("relation.bars_title", index=query),
+                      t("relation.bars_axis"), [0, 1], class_labels=labels)  # fmt: skip
+    show_chart(bars, relation_col, key="relation_bars")
     if protonet is None:
-        protonet_col.info("No shipped Prototypical Networks checkpoint to compare with.")
+        protonet_col.info(t("relation.no_protonet"))
         return
     name, model = protonet
     distances = model.explain(adapt_episode(raw_episode, model.preprocessing)).distances.numpy()
-    bars = score_bars(distances[query], true, f"q{query}: distances of {name}", "squared distance (lower = closer)")
+    bars = score_bars(distances[query], true, t("relation.distances_title", index=query, name=name),
+                      t("relation.distances_axis"), class_labels=labels)  # fmt: skip
     show_chart(bars, protonet_col, key="relation_protonet_bars")
 
 
@@ -123,22 +140,21 @@ def shipped_protonet(source: str) -> ShippedProtoNet | None:
 
 def show_architecture(trace: RelationTrace) -> None:
     n_query, n_way = trace.scores.shape
-    st.graphviz_chart(architecture_dot(trace.shapes, n_query, n_way), width=ARCHITECTURE_WIDTH_PX)
-    st.caption("Tensor shapes (channels × height × width) for this episode's input size; each arrow carries one "
-               "image's or one pair's tensor.")  # fmt: skip
+    words = ArchitectureText(**{name: t(f"relation.architecture.{name}", n_query=n_query, n_way=n_way)
+                                for name in ArchitectureText.__dataclass_fields__})  # fmt: skip
+    st.graphviz_chart(architecture_dot(trace.shapes, n_query, n_way, text=words), width=ARCHITECTURE_WIDTH_PX)
+    st.caption(t("relation.architecture_caption"))
 
 
 def show_formula(trace: RelationTrace, query: int) -> None:
-    st.markdown("**Relation score** of query $x_i$ and class $k$, whose support images $S_k$ are summed "
-                "in feature space into $C_k$ (the scores tensor is [query, class], so query first):")  # fmt: skip
+    st.markdown(t("relation.formula_score"))
     st.latex(RELATION_SCORE)
     scores = trace.scores[query]
     terms = ", ".join(f"r_{{{query},{k}}} = {float(v):.3f}" for k, v in enumerate(scores[:8]))
     more = r", \dots" if len(scores) > 8 else ""
     predicted = int(torch.argmax(scores))
     st.latex(terms + more + rf" \ \Rightarrow\ \hat y_{{{query}}} = {predicted}")
-    st.markdown("**Training objective** (the paper): mean squared error against the match matrix, 1 for the "
-                "true class and 0 elsewhere; the scores are not a softmax and need not sum to 1.")  # fmt: skip
+    st.markdown(t("relation.formula_loss"))
     st.latex(RELATION_LOSS)
 
 
@@ -150,16 +166,6 @@ RELATION_SCORE = (
 RELATION_LOSS = r"\mathcal{L} = \sum_{i \in Q} \sum_{k=1}^{n\_way} \big(r_{i,k} - \mathbf{1}(y_i = k)\big)^2"
 
 
-STEPS = """
-**The algorithm, one episode at a time**
-1. Embed every support and query image with $f_\\varphi$ (four conv blocks).
-2. Sum each class's support feature maps into one class feature map.
-3. Concatenate each class's map with each query's map along the channels, and let $g_\\phi$ (two conv blocks
-   and two small fully connected layers) score the pair from 0 to 1.
-4. Train both networks end to end on episodes so that same-class pairs score 1 and the others 0.
-
-**Trade-offs.** Where Prototypical Networks fix the comparison (a distance) and learn only the embedding,
-Relation Networks learn the comparison too, which can capture relations a distance cannot. The price:
-one pass of $g_\\phi$ per (query, class) pair, more parameters to fit, and scores that are not calibrated
-probabilities. Nothing is adapted at test time, so a new task is as cheap as a forward pass.
-"""
+def steps() -> str:
+    """The algorithm in four steps and its trade-offs (markdown), in the visitor's language."""
+    return t("relation.steps")

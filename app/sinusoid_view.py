@@ -13,6 +13,7 @@ import streamlit as st
 from safetensors.torch import load_file
 
 from app.charts import show_chart
+from app.errors import explain
 from app.fair_use import Deadline, limits_sentence, training_turn
 from app.i18n import t
 from app.server_limits import server_limits
@@ -55,7 +56,7 @@ def training_settings() -> SineTrainConfig | None:
     try:
         return SineTrainConfig(n_shot=int(n_shot), steps=int(n_steps), meta_batch=int(meta_batch), meta_lr=meta_lr)
     except ValueError as error:
-        st.error(t("sine.cannot_train", reason=error))
+        st.error(t("sine.cannot_train", reason=explain(error)))
         return None
 
 

@@ -10,7 +10,9 @@ import streamlit as st
 
 from app.charts import show_chart
 from app.device import chosen_device
+from app.errors import explain
 from app.fair_use import Deadline, limits_sentence, training_turn
+from app.i18n import t
 from app.models import keep_session_model
 from app.server_limits import server_limits
 from core.algorithms import FewShotAlgorithm, FineTuning
@@ -28,11 +30,14 @@ SNAPSHOT_MODELS = 3  # page-trained models per page whose snapshots are kept (a 
 
 @dataclass(frozen=True)
 class TrainingDefaults:
+    """The panel's starting values; a label left None reads "training episodes" / "learning rate" in the
+    visitor's language."""
+
     episodes: int = 200
-    steps_label: str = "training episodes"
+    steps_label: str | None = None
     n_way: int = 20
     n_shot: int = 5
-    learning_rate_label: str = "learning rate"
+    learning_rate_label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,18 +69,18 @@ def training_panel(
     defaults = defaults or TrainingDefaults()
     limits = server_limits()
     left, middle, right, last = st.columns(4)
-    episodes = left.number_input(defaults.steps_label, 1, limits.training_episodes,
+    episodes = left.number_input(defaults.steps_label or t("training_panel.episodes"), 1, limits.training_episodes,
                                  min(defaults.episodes, limits.training_episodes),
                                  key=f"{prefix}_train_episodes")  # fmt: skip
-    n_way = middle.number_input("training n_way", 2, 60, defaults.n_way, key=f"{prefix}_train_n_way")
-    n_shot = right.number_input("training n_shot", 1, 10, defaults.n_shot, key=f"{prefix}_train_n_shot")
-    learning_rate = last.number_input(defaults.learning_rate_label, 1e-5, 1e-1, 1e-3, format="%.5f",
-                                      key=f"{prefix}_train_lr")  # fmt: skip
+    n_way = middle.number_input(t("training_panel.n_way"), 2, 60, defaults.n_way, key=f"{prefix}_train_n_way")
+    n_shot = right.number_input(t("training_panel.n_shot"), 1, 10, defaults.n_shot, key=f"{prefix}_train_n_shot")
+    learning_rate = last.number_input(defaults.learning_rate_label or t("training_panel.learning_rate"), 1e-5,
+                                      1e-1, 1e-3, format="%.5f", key=f"{prefix}_train_lr")  # fmt: skip
     settings = dict(hyperparameters()) if hyperparameters else {}
     meta_batch = int(settings.pop("meta_batch", 1))
     st.caption(limits_sentence(limits))
-    start = st.button("Train", type="primary", icon=":material/play_arrow:", key=f"{prefix}_train")
-    stop = st.button("Stop (keep the best weights so far)", icon=":material/stop:", key=f"{prefix}_stop")
+    start = st.button(t("training_panel.train"), type="primary", icon=":material/play_arrow:", key=f"{prefix}_train")
+    stop = st.button(t("training_panel.stop"), icon=":material/stop:", key=f"{prefix}_stop")
     if state_key in st.session_state:  # a run was interrupted by Stop, or by any other interaction
         _finish(prefix, st.session_state.pop(state_key), stopped=True)
     if stop or not start:
@@ -99,7 +104,7 @@ def _train(
         # a MAML head fixes n_way; metric learners validate on 5-way episodes
         validation = validation_sampler(dataset, roles, request.n_shot, 5, n_way=algorithm.settings.get("n_way", 5))
     except ValueError as error:
-        st.error(f"Cannot train with these settings: {error}.")
+        st.error(t("training_panel.cannot_train", error=explain(error)))
         return
     config = TrainConfig(episodes=request.episodes, meta_batch=request.meta_batch,
                          learning_rate=request.learning_rate, lr_decay_every=max(2000, request.episodes),
@@ -117,14 +122,16 @@ def _train(
 
 def _drive(entry: dict, total: int, deadline: Deadline) -> str | None:
     """Train to the end; returns why it stopped early (a time limit, a diverging loss), or None."""
-    progress, chart = st.progress(0.0, text="starting…"), st.empty()
+    progress, chart = st.progress(0.0, text=t("training_panel.starting")), st.empty()
     try:
         for record in entry["run"]:
             entry["records"].append(record.__dict__)
             if record.step % UPDATE_EVERY == 0 or record.val_accuracy is not None or record.step == total:
-                text = f"episode {record.step} of {total} · loss {record.loss:.3f}" + _speed(entry, record)
+                text = t("training_panel.progress", step=record.step, total=total, loss=record.loss,
+                         speed=_speed(entry, record))  # fmt: skip
                 progress.progress(record.step / total, text=text)
-                show_chart(training_curves(entry["records"]), key=f"curves_{record.step}", container=chart)
+                show_chart(training_curves(entry["records"], curve_labels()), key=f"curves_{record.step}",
+                           container=chart)  # fmt: skip
             if deadline.passed():
                 return deadline.reason
     except FloatingPointError as error:
@@ -138,21 +145,28 @@ def _speed(entry: dict, record) -> str:
         return ""
     meta_batch = entry["settings"]["meta_batch"]
     if meta_batch == 1:
-        return f" · {record.step / record.seconds:.1f} episodes/s"
-    how = "all tasks in one pass" if entry["run"].task_batched else "one task at a time"
-    return f" · {meta_batch * record.step / record.seconds:.1f} tasks/s ({how})"
+        return t("training_panel.episodes_per_second", rate=record.step / record.seconds)
+    how = t("training_panel.batched") if entry["run"].task_batched else t("training_panel.one_by_one")
+    return t("training_panel.tasks_per_second", rate=meta_batch * record.step / record.seconds, how=how)
+
+
+def curve_labels() -> dict[str, str]:
+    """The training curves' trace names and axis titles (``core.figures.common.training_curves``) in the
+    visitor's language."""
+    return {name: t(f"training_panel.curve_{name}") for name in ("loss", "accuracy", "validation", "x", "y", "y2")}
 
 
 def _finish(prefix: str, entry: dict, stopped: bool, reason: str | None = None) -> None:
     run = entry["run"]
     run.finish()
     run.algorithm.cpu()  # trained on the chosen device; the page's views and downloads work on the CPU
-    why = f": {reason}" if reason else ""
+    why = t("training_panel.why", reason=reason) if reason else ""
     if run.step == 0:
         if reason:
-            st.warning(f"Stopped before the first episode finished{why}. No model was kept.")
+            st.warning(t("training_panel.stopped_early", why=why))
         return
-    name = f"{run.algorithm.name} on {entry['dataset']}, {run.step} episodes ({len(_trained(prefix)) + 1})"
+    name = t("training_panel.model_name", algorithm=run.algorithm.name, dataset=entry["dataset"], steps=run.step,
+             number=len(_trained(prefix)) + 1)  # fmt: skip
     metadata = {
         "dataset": {"name": entry["dataset"], "split_scheme_used": entry["scheme"]},
         "splits": entry["roles"],
@@ -161,15 +175,14 @@ def _finish(prefix: str, entry: dict, stopped: bool, reason: str | None = None) 
                      "trained_in": "the playground page", **({"stopped_because": reason} if reason else {})},
     }  # fmt: skip
     keep_session_model(name, run.algorithm, metadata)
-    _keep_snapshots(prefix, name, run.snapshots)
+    keep_snapshots(prefix, name, run.snapshots)
     _trained(prefix).append(name)
     st.session_state[f"{prefix}_curves"] = entry["records"]
-    verb = "Stopped" if stopped else "Finished"
-    best = f"; kept the weights that validated best (step {run.best_step})" if run.best_step else ""
+    best = t("training_panel.best", step=run.best_step) if run.best_step else ""
+    message = t("training_panel.stopped" if stopped else "training_panel.finished", steps=run.step, why=why,
+                best=best, name=name)  # fmt: skip
     # shown by the model picker, which reruns the page at once to select the new model
-    st.session_state[f"{prefix}_message"] = ("warning" if reason else "success",
-                                             f"{verb} after {run.step} episodes{why}{best}. "
-                                             f"The model is now selectable as “{name}”.")  # fmt: skip
+    st.session_state[f"{prefix}_message"] = ("warning" if reason else "success", message)
 
 
 def show_last_message(prefix: str) -> None:
@@ -179,8 +192,9 @@ def show_last_message(prefix: str) -> None:
         (st.warning if kind == "warning" else st.success)(text)
 
 
-def _keep_snapshots(prefix: str, name: str, snapshots: tuple[Snapshot, ...]) -> None:
-    """The run's snapshots under the model's name; only the newest ``SNAPSHOT_MODELS`` models' stay in memory."""
+def keep_snapshots(prefix: str, name: str, snapshots: tuple[Snapshot, ...]) -> None:
+    """A model's snapshots (kept by its run, or saved with an uploaded checkpoint) under its name; only the
+    newest ``SNAPSHOT_MODELS`` models' stay in memory."""
     kept = st.session_state.setdefault(f"{prefix}_snapshots", {})
     kept[name] = snapshots
     for old in list(kept)[:-SNAPSHOT_MODELS]:
@@ -208,10 +222,9 @@ def pretraining_panel(prefix: str, dataset: ClassDataset) -> FineTuning | None:
     if dataset.name in trained:
         return trained[dataset.name]
     left, right = st.columns([1, 3], vertical_alignment="bottom")
-    epochs = left.number_input("epochs", 0.1, 20.0, 1.0, step=0.5, key=f"{prefix}_pretrain_epochs")
-    if not right.button(f"Pre-train a network on {dataset.name}'s training classes, to compare with",
-                        key=f"{prefix}_pretrain"):  # fmt: skip
-        st.info("No shipped pre-trained network for this data set: pre-train one to add it to the comparison.")
+    epochs = left.number_input(t("training_panel.epochs"), 0.1, 20.0, 1.0, step=0.5, key=f"{prefix}_pretrain_epochs")
+    if not right.button(t("training_panel.pretrain", dataset=dataset.name), key=f"{prefix}_pretrain"):
+        st.info(t("training_panel.no_pretrained"))
         return None
     network = _pretrain(dataset, float(epochs))
     if network is not None:
@@ -227,17 +240,18 @@ def _pretrain(dataset: ClassDataset, epochs: float) -> FineTuning | None:
     with training_turn() as deadline:
         if deadline is None:
             return None
-        bar = st.progress(0.0, text="pre-training…")
+        bar = st.progress(0.0, text=t("training_panel.pretraining"))
         try:
             for record in pretrain(network, with_roles, roles.train, epochs=epochs):
                 if record.step % 5 == 0 or record.step == record.steps:
-                    bar.progress(record.step / record.steps,
-                                 text=f"batch {record.step} of {record.steps} · loss {record.loss:.2f}")  # fmt: skip
+                    text = t("training_panel.pretrain_progress", step=record.step, steps=record.steps,
+                             loss=record.loss)  # fmt: skip
+                    bar.progress(record.step / record.steps, text=text)
                 if deadline.passed():
-                    st.warning(f"Pre-training stopped after {record.step} of {record.steps} batches: "
-                               f"{deadline.reason}.")  # fmt: skip
+                    st.warning(t("training_panel.pretrain_stopped", step=record.step, steps=record.steps,
+                                 reason=deadline.reason))  # fmt: skip
                     break
         except ValueError as error:
-            st.error(f"Cannot pre-train here: {error}.")
+            st.error(t("training_panel.cannot_pretrain", error=explain(error)))
             return None
     return network

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app.checkpoint_upload import checkpoint_upload
+from app.errors import explain
 from app.i18n import t
 from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits, upload_mb
 from core.user import (
@@ -101,13 +102,13 @@ def _add(
         try:
             decoded = decode_image(name, data, image_limits())
         except UserImageError as error:
-            _note(str(error), "error", slot)
+            _note(explain(error), "error", slot)
             continue
         item = NamedImage(name, decoded.image)
         target.append(item)
         added += 1
         if decoded.note:
-            _note(decoded.note, "info", slot)
+            _note(explain(decoded.note), "info", slot)
         if item.blank:
             _note(t("your.looks_empty", name=display_name(name), hint=_blank_hint(blank_hint)), slot=slot)
     if added:
@@ -223,11 +224,11 @@ def save_and_load(current: ClassSet) -> None:
         try:
             loaded = load_class_set(upload.getvalue(), image_limits())
         except ClassSetError as error:
-            _note(t("your.load_failed", file=upload.name, reason=error), "error", "load")
+            _note(t("your.load_failed", file=upload.name, reason=explain(error)), "error", "load")
         else:
             st.session_state[SET_KEY] = loaded
             for note in loaded.notes:
-                _note(note, slot="load")
+                _note(explain(note), slot="load")
             _note(t("your.loaded", classes=counted(len(loaded.classes), "class"),
                     queries=counted(len(loaded.queries), "query"), file=upload.name), "success", "load")  # fmt: skip
         _bump("load")

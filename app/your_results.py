@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app.charts import show_chart
+from app.errors import explain
 from app.i18n import t
 from app.models import load_shipped, session_models, shipped_checkpoints
 from app.protonet_view import show_distances_and_probabilities, show_embedding_map
@@ -15,7 +16,7 @@ from core.algorithms.protonet import PrototypeTrace
 from core.algorithms.relationnet import RelationTrace
 from core.episodes import Episode
 from core.figures.maml import inner_loop_curves
-from core.figures.montage import display_scale, image_row, to_display
+from core.figures.montage import display_scale, image_row, png_data_url, to_display
 from core.figures.relation import relation_heatmap
 from core.user.classify import UserResult, predictions_csv
 from core.user.wording import distinct_labels, short_name
@@ -69,7 +70,7 @@ def pick_model(prefix: str, prefer: str = "protonet-glyphs") -> tuple[str, FewSh
     try:
         return choice, imagenet_model()
     except BackboneUnavailable as error:
-        st.warning(t("your.unavailable", error=error))
+        st.warning(t("your.unavailable", error=explain(error)))
         return None
 
 
@@ -83,7 +84,7 @@ def show_model_view(result: UserResult) -> None:
             left.markdown(f"**{name}**")
             right.image(image_row(episode.support_x[episode.support_y == k], scale))
         st.markdown(t("your.queries_bold"))
-        st.image(image_row(episode.query_x, scale))
+        st.image(png_data_url(image_row(episode.query_x, scale)))
 
 
 GALLERY_COLUMNS, THUMBNAIL_PX = 6, 96
@@ -130,8 +131,9 @@ def show_trace(result: UserResult, algorithm: FewShotAlgorithm, query_names: lis
         st.caption(t("your.relation_boxes"))
         _show_relation_heatmap(trace, result.episode, rows, columns)
     elif isinstance(trace, AdaptationTrace):
-        show_chart(inner_loop_curves({t("your.support_loss"): trace.support_loss}, t("your.inner_loop_title"),
-                                     t("your.cross_entropy")), key="your_maml_curve")  # fmt: skip
+        support = t("your.support_loss")
+        show_chart(inner_loop_curves({support: trace.support_loss}, t("your.inner_loop_title"), t("your.cross_entropy"),
+                                     dotted=(support,)), key="your_maml_curve")  # fmt: skip
         changed = [
             int((trace.predictions[k] != trace.predictions[k - 1]).sum()) for k in range(1, len(trace.predictions))
         ]

@@ -62,6 +62,7 @@ def training_run(method: str, n_way: int, meta_batch: int, first_order: bool, de
     model = MAML(Preprocessing(mean=(0.08,), std=(0.27,)), n_way=n_way, inner_lr=settings["inner_lr"],
                  train_steps=settings["train_steps"], first_order=first_order).to(device)  # fmt: skip
     if method == "vmap":
+
         def vmap_loss(*inputs):
             return vmap_meta_batch_loss(model.initial_params(), model.learning_rates(), *inputs, model.train_steps,
                                         model.first_order)  # fmt: skip

@@ -39,8 +39,9 @@ def median_ms(action: Callable[[int], object], repeats: int) -> float:
 
 
 def core_rows(repeats: int) -> list[tuple[str, float]]:
-    from app.maml_plane_view import LABELS
+    from app.maml_plane_view import plane_labels
 
+    labels = plane_labels()
     rows = []
     for name, family in FAMILIES.items():
 
@@ -50,7 +51,7 @@ def core_rows(repeats: int) -> list[tuple[str, float]]:
         def move(index: int, family: TaskFamily = family) -> None:
             theta = torch.tensor([family.start[0] - 0.05 * index, family.start[1]], dtype=torch.float64)
             shot = snapshot(family, theta, family.alpha, 1)
-            plane_figure(family, shot, LABELS, theta[None], theta[None], targets(family), family.beta).to_json()
+            plane_figure(family, shot, labels, theta[None], theta[None], targets(family), family.beta).to_json()
 
         def step(index: int, family: TaskFamily = family) -> None:
             points = {"second_order": [torch.tensor(family.start, dtype=torch.float64)]}
@@ -61,7 +62,7 @@ def core_rows(repeats: int) -> list[tuple[str, float]]:
             paths = {method: torch.stack(path) for method, path in points.items()}
             shot = snapshot(family, paths["second_order"][-1], family.alpha, 1)
             figure = plane_figure(
-                family, shot, LABELS, paths["second_order"], paths["joint"], targets(family), family.beta
+                family, shot, labels, paths["second_order"], paths["joint"], targets(family), family.beta
             )
             figure.to_json()
             runs = {m: trajectory(family, p, m, family.alpha, 1) for m, p in paths.items()}

@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from core.algorithms import ALGORITHMS, FewShotAlgorithm
+from core.errors import CodedError
 from core.preprocessing import Preprocessing
 
 FORMAT = "meta-learning-playground/checkpoint-v1"
@@ -27,7 +28,7 @@ MAX_BYTES = 200 * 1024 * 1024
 MAX_JSON_BYTES = 1024 * 1024
 
 
-class CheckpointError(ValueError):
+class CheckpointError(CodedError, ValueError):
     """A file that is not a usable checkpoint; the message says which file and why."""
 
 
@@ -132,23 +133,29 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     """The checkpoint's JSON, checked for the fields needed to rebuild the model."""
     _, json_path = checkpoint_paths(path)
     if not json_path.is_file():
-        raise CheckpointError(f"{json_path} is missing: a checkpoint is a .safetensors file with a .json beside it")
-    size = json_path.stat().st_size
-    if size > MAX_JSON_BYTES:
+        raise CheckpointError(f"{json_path} is missing: a checkpoint is a .safetensors file with a .json beside it",
+                              code="checkpoint.no_json", file=str(json_path))  # fmt: skip
+    size, limit = json_path.stat().st_size / 2**20, MAX_JSON_BYTES // 2**20
+    if size > limit:
         raise CheckpointError(
-            f"{json_path} is {size / 2**20:.1f} MB, above the {MAX_JSON_BYTES // 2**20} MB limit for a "
-            "checkpoint description; use the .json saved beside the weights"
-        )
+            f"{json_path} is {size:.1f} MB, above the {limit} MB limit for a "
+            "checkpoint description; use the .json saved beside the weights",
+            code="checkpoint.json_too_large", file=str(json_path), size_mb=size, limit_mb=limit,
+        )  # fmt: skip
     try:
         record = json.loads(json_path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise CheckpointError(f"{json_path} is not valid JSON ({error})") from None
+        raise CheckpointError(f"{json_path} is not valid JSON ({error})", code="checkpoint.bad_json",
+                              file=str(json_path), detail=str(error)) from None  # fmt: skip
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise CheckpointError(f"{json_path} is not a playground checkpoint description (no format {FORMAT!r})")
+        raise CheckpointError(f"{json_path} is not a playground checkpoint description (no format {FORMAT!r})",
+                              code="checkpoint.not_ours", file=str(json_path), format=FORMAT)  # fmt: skip
     if not isinstance(record.get("algorithm"), str) or record["algorithm"] not in ALGORITHMS:
         raise CheckpointError(
-            f"{json_path} names algorithm {record.get('algorithm')!r}; known: {', '.join(ALGORITHMS)}"
-        )
+            f"{json_path} names algorithm {record.get('algorithm')!r}; known: {', '.join(ALGORITHMS)}",
+            code="checkpoint.unknown_algorithm", file=str(json_path), algorithm=record.get("algorithm"),
+            known=", ".join(ALGORITHMS),
+        )  # fmt: skip
     return record
 
 
@@ -161,17 +168,21 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     expected = algorithm.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
+        missing_shown = f"{missing[:3]}{'...' if len(missing) > 3 else ''}"
+        unexpected_shown = f"{unexpected[:3]}{'...' if len(unexpected) > 3 else ''}"
         raise CheckpointError(
             f"{weights_path} does not fit the {record['algorithm']} architecture in {json_path.name}: "
-            f"missing {missing[:3]}{'...' if len(missing) > 3 else ''}, "
-            f"unexpected {unexpected[:3]}{'...' if len(unexpected) > 3 else ''}"
-        )
+            f"missing {missing_shown}, unexpected {unexpected_shown}",
+            code="checkpoint.wrong_tensors", file=str(weights_path), algorithm=record["algorithm"],
+            json=json_path.name, missing=missing_shown, unexpected=unexpected_shown,
+        )  # fmt: skip
     wrong = [f"{k}: file {tuple(state[k].shape)} vs model {tuple(v.shape)}" for k, v in expected.items()
              if state[k].shape != v.shape]  # fmt: skip
     if wrong:
         raise CheckpointError(
-            f"{weights_path} has tensors of the wrong shape for its architecture: {'; '.join(wrong[:3])}"
-        )
+            f"{weights_path} has tensors of the wrong shape for its architecture: {'; '.join(wrong[:3])}",
+            code="checkpoint.wrong_shapes", file=str(weights_path), shapes="; ".join(wrong[:3]),
+        )  # fmt: skip
     algorithm.load_state_dict(state)
     return algorithm.to(device).eval(), record
 
@@ -191,7 +202,9 @@ def load_snapshots(path: str | Path) -> tuple[Snapshot, ...]:
     try:
         return split_snapshot_tensors(_read_weights(weights_path), steps, expected)
     except (ValueError, TypeError) as error:
-        raise CheckpointError(f"{weights_path}: {error}; use the files saved together") from None
+        message = f"{weights_path}: {error}; use the files saved together"
+        raise CheckpointError(message, code="checkpoint.bad_snapshots", file=str(weights_path),
+                              detail=str(error)) from None  # fmt: skip
 
 
 def snapshot_tensors(snapshots: Sequence[Snapshot], dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
@@ -241,34 +254,41 @@ def build_algorithm(record: dict, source: Path | str = "checkpoint") -> FewShotA
     except Exception as error:  # untrusted settings fail in many ways (negative sizes, wrong types...)
         raise CheckpointError(
             f"{source} describes a model that cannot be built ({type(error).__name__}: {error}); "
-            "use the .json saved with these weights"
-        ) from None
+            "use the .json saved with these weights",
+            code="checkpoint.cannot_build", file=str(source), kind=type(error).__name__, detail=str(error),
+        ) from None  # fmt: skip
     size = sum(tensor.numel() * tensor.element_size() for tensor in skeleton.state_dict().values())
     if size > MAX_BYTES:
         raise CheckpointError(
             f"{source} describes a model of {size / 2**20:.0f} MB of weights, above the "
-            f"{MAX_BYTES // 2**20} MB limit; use the .json saved with these weights"
-        )
+            f"{MAX_BYTES // 2**20} MB limit; use the .json saved with these weights",
+            code="checkpoint.model_too_large", file=str(source), size_mb=size / 2**20, limit_mb=MAX_BYTES // 2**20,
+        )  # fmt: skip
     return cls(preprocessing, **settings)
 
 
 def _read_weights(weights_path: Path) -> dict[str, torch.Tensor]:
     if not weights_path.is_file():
-        raise CheckpointError(f"{weights_path} is missing: the weights belong beside the .json")
-    size = weights_path.stat().st_size
-    if size > MAX_BYTES:
-        raise CheckpointError(f"{weights_path} is {size / 2**20:.0f} MB, above the {MAX_BYTES // 2**20} MB limit")
+        raise CheckpointError(f"{weights_path} is missing: the weights belong beside the .json",
+                              code="checkpoint.no_weights", file=str(weights_path))  # fmt: skip
+    size, limit = weights_path.stat().st_size / 2**20, MAX_BYTES // 2**20
+    if size > limit:
+        raise CheckpointError(f"{weights_path} is {size:.0f} MB, above the {limit} MB limit", size_mb=size,
+                              code="checkpoint.weights_too_large", file=str(weights_path), limit_mb=limit)  # fmt: skip
     with weights_path.open("rb") as handle:
-        head = handle.read(8)
-    if head[:1] == b"\x80" or head[:2] == b"PK":
+        head = handle.read(9)  # safetensors: the header's length (8 bytes, any values), then its JSON's "{"
+    if head[8:9] != b"{" and (head[:1] == b"\x80" or head[:2] == b"PK"):
         raise CheckpointError(
             f"{weights_path} is a pickle or torch.save file, not safetensors: such files can run code "
-            "when loaded, so they are refused. Convert it with safetensors.torch.save_file."
-        )
+            "when loaded, so they are refused. Convert it with safetensors.torch.save_file.",
+            code="checkpoint.pickle", file=str(weights_path),
+        )  # fmt: skip
     try:
         return load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{weights_path} is truncated or not a safetensors file ({error})") from None
+        message = f"{weights_path} is truncated or not a safetensors file ({error})"
+        raise CheckpointError(message, code="checkpoint.not_safetensors", file=str(weights_path),
+                              detail=str(error)) from None  # fmt: skip
 
 
 def _jsonable(value: Any) -> Any:

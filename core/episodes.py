@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from core.datasets.class_dataset import ClassDataset
+from core.errors import InputError
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +86,8 @@ class EpisodeSampler:
     ) -> None:
         for name, value, minimum in (("n_way", n_way, 2), ("n_shot", n_shot, 1), ("n_query", n_query, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-                raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
+                raise InputError(f"{name} must be a whole number of at least {minimum}, got {value!r}",
+                                 code="episode.bad_count", name=name, minimum=minimum, value=value)  # fmt: skip
         self.dataset, self.split = dataset, split
         self.n_way, self.n_shot, self.n_query, self.seed = int(n_way), int(n_shot), int(n_query), int(seed)
         self.eligible = self._eligible_classes()
@@ -97,21 +99,26 @@ class EpisodeSampler:
     def _eligible_classes(self) -> np.ndarray:
         classes = self.dataset.classes_in(self.split)
         where = f"split {self.split!r} of {self.dataset.name}"
+        split, name = self.split, self.dataset.name
         if len(classes) < self.n_way:
-            raise ValueError(
-                f"n_way={self.n_way} but {where} has only {len(classes)} classes; choose n_way <= {len(classes)}"
-            )
+            raise InputError(
+                f"n_way={self.n_way} but {where} has only {len(classes)} classes; choose n_way <= {len(classes)}",
+                code="episode.too_few_classes", n_way=self.n_way, classes=len(classes), split=split, dataset=name,
+            )  # fmt: skip
         per_class = self.n_shot + self.n_query
         counts = self.dataset.class_counts[classes]
         eligible = classes[counts >= per_class]
         if len(eligible) < self.n_way:
             most = int(counts.max()) if len(counts) else 0
             enough = int((counts >= per_class).sum())
-            raise ValueError(
+            fits = int(np.sort(counts)[-self.n_way])
+            raise InputError(
                 f"n_shot + n_query = {per_class} images per class, but only {enough} classes "
                 f"of {where} have that many (the largest has {most}); lower n_shot or n_query "
-                f"so that n_shot + n_query <= {int(np.sort(counts)[-self.n_way])}, or lower n_way"
-            )
+                f"so that n_shot + n_query <= {fits}, or lower n_way",
+                code="episode.too_few_images", per_class=per_class, enough=enough, most=most, fits=fits, split=split,
+                dataset=name,
+            )  # fmt: skip
         return eligible
 
     def episode(self, index: int) -> Episode:

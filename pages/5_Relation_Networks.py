@@ -5,18 +5,16 @@ import streamlit as st
 from app import relation_probe, relation_view
 from app.algorithm_inputs import algorithm_inputs
 from app.code_view import show_code
+from app.i18n import t
 from app.page import page_setup
 from app.training_panel import TrainingDefaults
 from core.algorithms import RelationNetworks
 from core.algorithms.relationnet import RelationModule, class_features, relation_pairs
 from core.preprocessing import adapt_episode
 
-page_setup("Relation Networks")
-st.title("Relation Networks")
-st.markdown(
-    "Sung et al. (2018): a small network **learns to compare**, scoring every (class, query) pair from 0 to 1; "
-    "the query goes to the class with the highest score."
-)
+page_setup(t("nav.relationnet"))
+st.title(t("relation.title"))
+st.markdown(t("relation.intro"))
 figure_area, controls = relation_view.layout()
 with controls:
     inputs = algorithm_inputs(
@@ -33,25 +31,24 @@ episode = adapt_episode(inputs.raw_episode, model.algorithm.preprocessing)
 trace = model.algorithm.explain(episode)
 with controls:
     correct = int((trace.predictions == trace.query_y).sum())
-    st.metric("Query accuracy", f"{100 * trace.accuracy:.1f}%",
-              help=f"{correct} of {len(trace.query_y)} queries; model: {model.label}")  # fmt: skip
+    st.metric(
+        t("relation.accuracy"),
+        f"{100 * trace.accuracy:.1f}%",
+        help=t("relation.accuracy_help", correct=correct, total=len(trace.query_y), model=model.display_name),
+    )
 with figure_area:
     relation_view.heatmap_section(trace, episode)
 train_shots = model.algorithm.train_shots
 if train_shots != choice.n_shot:
-    st.caption(
-        f"This model was trained on {train_shots}-shot episodes. Class features are *sums* over the shots (as in "
-        f"the paper), so with {choice.n_shot} shots each sum is scaled by {train_shots}/{choice.n_shot} to the size "
-        "the model learnt on (the paper instead trains one model per n_shot)."
-    )
+    st.caption(t("relation.shots_note", train_shots=train_shots, n_shot=choice.n_shot))
 protonet = relation_view.shipped_protonet(inputs.spec.source)
 relation_view.query_section(trace, episode, inputs.raw_episode, protonet)
 images = relation_probe.probe_images(episode, inputs.raw_episode, protonet[1] if protonet else None)
 comparison = relation_probe.pair_comparison(model.algorithm, protonet[1] if protonet else None, images)
 relation_probe.show_probe(model.algorithm, protonet, images, comparison)
-st.subheader("The network, with this episode's shapes")
+st.subheader(t("relation.network"))
 diagram, steps = st.columns([1, 1], gap="medium")
 with diagram:
     relation_view.show_architecture(trace)
-steps.markdown(relation_view.STEPS)
+steps.markdown(relation_view.steps())
 show_code([class_features, relation_pairs, RelationModule, RelationNetworks.relation_values], inputs)

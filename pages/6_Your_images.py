@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import example_sets, your_images, your_results
 from app.draw_live import draw_live
+from app.errors import explain
 from app.i18n import t
 from app.page import page_setup
 from app.server_limits import DEFAULT_IMAGE_LIMITS, image_limits
@@ -49,7 +50,7 @@ if not current.classes:
 problems = check_class_set(current, image_limits())
 if problems:
     for problem in problems:
-        st.warning(problem)
+        st.warning(explain(problem))
     st.stop()
 if not current.queries:
     st.info(t("your.add_queries"))
@@ -61,7 +62,7 @@ st.subheader(t("your.predictions_of", model=label))
 try:
     result = classify(current, algorithm)
 except ValueError as error:
-    st.error(t("your.cannot_classify", reason=error))
+    st.error(t("your.cannot_classify", reason=explain(error)))
     st.stop()
 your_results.show_predictions(result, [item.name for item in current.queries])
 your_results.show_model_view(result)

@@ -8,6 +8,7 @@ from app import compare_view
 from app.charts import show_chart
 from app.compare_lineup import contenders, lineup_picker
 from app.datasets import dataset_controls, load_or_explain, split_control
+from app.errors import explain
 from app.i18n import t
 from app.page import page_setup
 from core.compare.runner import QUICK_MAX_EPISODES, QUICK_SECONDS
@@ -57,7 +58,7 @@ if quick or full:
     try:
         episodes_source = sampler(n_way, n_shot)
     except ValueError as error:
-        st.error(t("compare.cannot_sample", reason=error))
+        st.error(t("compare.cannot_sample", reason=explain(error)))
         st.stop()
     lineup = contenders("cmp", chosen, dataset.split_scheme, split, image_shape, int(n_way))
     seconds = None if full else QUICK_SECONDS
@@ -94,7 +95,7 @@ if st.button(
         points = compare_view.stream_sweep(lineup, sampler, axis, sorted(values), (int(n_way), int(n_shot)),
                                            int(per_point))  # fmt: skip
     except ValueError as error:
-        st.error(t("compare.cannot_sample", reason=error))
+        st.error(t("compare.cannot_sample", reason=explain(error)))
         st.stop()
     st.session_state[f"cmp_sweep_{axis}"] = points
 for swept in ("n_shot", "n_way"):

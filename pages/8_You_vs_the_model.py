@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app import game_view
+from app.errors import explain
 from app.i18n import t
 from app.page import page_setup
 from core.datasets import find_omniglot_root
@@ -36,7 +37,7 @@ played = game["settings"] if game else settings
 try:
     dataset, trials = game_view.game_data(played)
 except ValueError as error:
-    st.error(t("game.cannot_play", reason=error))
+    st.error(t("game.cannot_play", reason=explain(error)))
     st.stop()
 if game is None:
     st.info(t("game.preview_info"))

@@ -103,8 +103,12 @@ def annotate(path: Path, name: str, run: dict, sitting: dict, previous: list[dic
         cells.append({"n_way": n_way, "n_shot": n_shot, "published": PUBLISHED[algorithm][(n_way, n_shot)],
                       "test": measured})  # fmt: skip
     record["paper"] = {
-        "row": {"maml": "MAML", "fomaml": "first-order MAML", "protonet": "Prototypical Networks",
-                "relationnet": "Relation Networks"}[algorithm],
+        "row": {
+            "maml": "MAML",
+            "fomaml": "first-order MAML",
+            "protonet": "Prototypical Networks",
+            "relationnet": "Relation Networks",
+        }[algorithm],
         "split": "Vinyals et al. (2016) train/val/test characters, each rotated by 0/90/180/270 degrees as classes",
         "cells": cells,
         "sittings": [*previous, sitting],
@@ -158,7 +162,9 @@ def main() -> int:
         record = annotate(path, name, table[name], sitting, previous[name])
         cells = ", ".join(
             f"{c['n_way']}w{c['n_shot']}s {100 * c['test']['mean']:.1f}±{100 * c['test']['ci95']:.1f} "
-            f"(paper {c['published']})" for c in record["paper"]["cells"] if c["test"]
+            f"(paper {c['published']})"
+            for c in record["paper"]["cells"]
+            if c["test"]
         )
         print(f"{name}: {record['training']['episodes']} steps, best val at {record['training']['best_step']}: "
               f"{cells}", flush=True)  # fmt: skip

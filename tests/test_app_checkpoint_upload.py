@@ -93,3 +93,39 @@ def _torch_save() -> bytes:
     buffer = io.BytesIO()
     torch.save({"w": torch.zeros(2)}, buffer)
     return buffer.getvalue()
+
+
+def _with_snapshots(folder: Path) -> tuple[bytes, bytes, list]:
+    """The shipped glyph ProtoNet saved again with two snapshots: (json, weights, snapshots)."""
+    from core.checkpoints import Snapshot, load_checkpoint, save_checkpoint
+
+    algorithm, metadata = load_checkpoint(ASSETS / "protonet-glyphs")
+    end = {name: value.clone() for name, value in algorithm.state_dict().items()}  # copies, as training keeps them
+    start = {name: value.clone().zero_() if value.is_floating_point() else value.clone() for name, value in end.items()}
+    snapshots = [Snapshot(0, start), Snapshot(800, end)]
+    weights, json = save_checkpoint(folder / "kept", algorithm, metadata, snapshots)
+    return json.read_bytes(), weights.read_bytes(), snapshots
+
+
+def test_an_uploaded_checkpoint_brings_its_snapshots_to_the_pages_replay(tmp_path):
+    json, weights, _ = _with_snapshots(tmp_path)
+    at = upload([("kept.json", json, "application/json"), ("kept.safetensors", weights, "application/octet-stream")])
+    kept = at.session_state["protonet_snapshots"]["uploaded: kept"]
+    assert [s.step for s in kept] == [0, 800]
+    assert all(not value.any() for value in kept[0].state.values() if value.is_floating_point())
+
+
+def test_the_download_zip_keeps_the_snapshots_and_uploads_again(tmp_path):
+    from app.checkpoint_upload import load_uploaded
+    from app.models import checkpoint_zip
+    from core.checkpoints import load_checkpoint
+
+    _, _, snapshots = _with_snapshots(tmp_path)
+    algorithm, metadata = load_checkpoint(tmp_path / "kept")
+    assert "snapshots" in metadata  # the loaded record lists them; the zip lists only those it holds
+    name, _, _, again = load_uploaded({"mine.zip": checkpoint_zip("mine", algorithm, metadata, snapshots)})
+    assert name == "uploaded: mine" and [s.step for s in again] == [0, 800]
+    torch.testing.assert_close(again[1].state["backbone.blocks.0.0.weight"],
+                               snapshots[1].state["backbone.blocks.0.0.weight"].half().float())  # fmt: skip
+    _, _, _, none = load_uploaded({"bare.zip": checkpoint_zip("bare", algorithm, metadata)})
+    assert none == ()

@@ -1,4 +1,4 @@
-"""The data-set picker's Omniglot download: the button, its progress, and the offline message."""
+"""The data-set picker: Omniglot's download (the button, its progress, the offline message) and load errors."""
 
 from __future__ import annotations
 
@@ -74,3 +74,13 @@ def test_offline_download_shows_the_manual_steps_not_a_traceback(no_omniglot: Pa
     assert any("download failed" in e.value for e in at.error)
     assert any("https://github.com/brendenlake/omniglot" in i.value and "OMNIGLOT_ROOT" in i.value for i in at.info)
     assert "omniglot" not in _sources(at)
+
+
+def test_a_folder_that_cannot_load_is_explained_in_the_visitors_language(tmp_path: Path) -> None:
+    from PIL import Image
+
+    (tmp_path / "cats").mkdir()
+    Image.new("RGB", (20, 20)).save(tmp_path / "cats" / "1.png")
+    at = open_page(PAGE, dataset="folder", folder=str(tmp_path), lang="zh")
+    expected = f"无法加载数据集：{tmp_path} 中只有一个含图片的类别（cats）；小样本任务至少需要两个类别"
+    assert at.error[0].value.startswith(expected), at.error[0].value

@@ -37,3 +37,12 @@ def test_pages_without_the_control_train_on_the_cpu():
     at.session_state["with_control"] = False
     at.run()
     assert at.markdown[0].value == "training on cpu"
+
+
+def test_the_control_reads_chinese_and_keeps_its_values():
+    at = AppTest.from_function(device_page)
+    at.query_params["lang"] = "zh"
+    at.run()
+    box = at.sidebar.selectbox(key="device_widget")
+    assert box.label == "设备" and box.options[0] == "自动" and box.value == "auto"
+    assert at.sidebar.caption[0].value == "当前设备：cpu"

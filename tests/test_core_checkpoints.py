@@ -38,8 +38,10 @@ def test_a_pickle_is_refused_without_being_unpickled(saved, tmp_path):
             return (pytest.fail, ("unpickled!",))
 
     path.with_suffix(".safetensors").write_bytes(pickle.dumps(Boom()))
-    with pytest.raises(CheckpointError, match="is a pickle or torch.save file, not safetensors"):
+    with pytest.raises(CheckpointError, match="is a pickle or torch.save file, not safetensors") as caught:
         load_checkpoint(path)
+    assert caught.value.code == "checkpoint.pickle"
+    assert caught.value.params == {"file": str(path.with_suffix(".safetensors"))}
 
 
 def test_a_torch_save_file_is_refused(saved):
@@ -127,3 +129,18 @@ def test_odd_snapshot_lists_give_a_checkpoint_error_or_none(saved, listed):
     with pytest.raises(CheckpointError, match="model.safetensors"):
         load_snapshots(path)
     assert load_checkpoint(path)[0] is not None  # the model itself still loads
+
+
+def test_a_safetensors_file_whose_header_length_begins_like_a_pickle_still_loads(tmp_path):
+    """The first 8 bytes are the header's length: 1 file in 256 begins with 0x80, a pickle's first byte."""
+    from safetensors.torch import save_file
+
+    from core.checkpoints import _read_weights
+
+    path = tmp_path / "w.safetensors"
+    for pad in range(300):
+        save_file({"x": torch.ones(2)}, str(path), metadata={"pad": "x" * pad})
+        if path.read_bytes()[:1] == b"\x80":
+            break
+    assert path.read_bytes()[:1] == b"\x80"
+    torch.testing.assert_close(_read_weights(path)["x"], torch.ones(2))

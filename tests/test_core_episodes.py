@@ -99,8 +99,11 @@ def test_more_ways_than_classes_says_how_many_there_are(small_glyphs):
 
 
 def test_more_shots_and_queries_than_images_says_what_fits(small_glyphs):
-    with pytest.raises(ValueError, match=r"n_shot \+ n_query = 21 .* n_shot \+ n_query <= 20"):
+    with pytest.raises(ValueError, match=r"n_shot \+ n_query = 21 .* n_shot \+ n_query <= 20") as caught:
         EpisodeSampler(small_glyphs, "evaluation", 5, 1, 20)
+    assert caught.value.code == "episode.too_few_images"  # the numbers too, for the app to word in any language
+    expected = {"per_class": 21, "fits": 20, "split": "evaluation", "dataset": small_glyphs.name}
+    assert {k: v for k, v in caught.value.params.items() if k in expected} == expected
 
 
 def test_unknown_split_lists_the_real_ones(small_glyphs):

@@ -79,3 +79,19 @@ def test_embedding_map_draws_regions_under_the_points_only_when_asked():
     assert regions.type == "heatmap" and regions.name == "decision regions"
     z = np.asarray(regions.z)
     assert (z[:, np.asarray(regions.x) < 2] == 0).all() and (z[:, np.asarray(regions.x) > 2] == 1).all()
+
+
+def test_embedding_map_and_projection_take_their_words_from_the_caller():
+    coords = np.array([[0.0, 0.0], [4.0, 0.0], [1.0, 0.0], [3.0, 0.0], [0.0, 0.5], [4.0, 0.5]])
+    role = ["support", "support", "query", "query", "prototype", "prototype"]
+    labels, predicted = np.array([0, 1, 0, 1, 0, 1]), np.array([0, 1, 1, 1, 0, 1])
+    words = {"support": "支持样本", "query": "查询样本", "prototype": "原型", "regions": "决策区域",
+             "title": "二维图（{method}）：错误 {n_wrong}", "hover": "{role}，类别 {k}<br>{name}",
+             "hover_query": "{role}，类别 {k}：{name}，预测 {predicted}"}  # fmt: skip
+    figure = embedding_map(coords, role, labels, predicted, ["a", "b"], "PCA", regions=True, words=words)
+    assert figure.layout.title.text == "二维图（PCA）：错误 1" and figure.data[0].name == "决策区域"
+    by_name = {trace.name: trace for trace in figure.data}
+    assert {"支持样本 · a", "查询样本 · a", "原型 · b"} <= set(by_name)
+    assert by_name["查询样本 · a"].hovertemplate == "查询样本，类别 0：a，预测 %{customdata}<extra></extra>"
+    _, label = project_2d(np.random.default_rng(0).normal(size=(10, 4)), labels={"pca": "PCA，方差 {explained:.0f}%"})
+    assert label.startswith("PCA，方差 ") and label.endswith("%")

@@ -155,3 +155,23 @@ def test_marked_predictions_frame_right_answers_green_and_wrong_ones_red():
     assert list(sheet[FRAME + 1, FRAME + 1]) == [128, 128, 128]  # the picture itself, inside its frame
     label_row = sheet[8 + 2 * FRAME + LABEL_HEIGHT // 2, :tile_width]
     assert (label_row == 255).all(axis=1).any()  # the white "true → predicted" text on the strip
+
+
+def test_the_figures_take_every_word_from_the_caller_and_dot_the_series_it_names():
+    from core.figures.maml import stepper_curves
+
+    losses = {"支持集损失": [2.0, 1.0], "查询损失": [2.2, 1.6]}
+    inner = inner_loop_curves(losses, "标题", "损失", x_title="内循环步", dotted=("支持集损失",))
+    assert [trace.line.dash for trace in inner.data] == ["dot", "solid"] and inner.layout.xaxis.title.text == "内循环步"
+    titles = {**TITLES, "step": "内循环步"}
+    stepper = stepper_curves(losses, [0.2, 0.6], shown_steps=1, titles=titles, dotted=("支持集损失",))
+    assert [trace.line.dash for trace in stepper.data[:2]] == ["dot", "solid"]
+    many = many_episode_curves(np.ones((3, 2)), "标题", "查询损失", x_title="内循环步", band_name="均值 ± 1 个标准差",
+                               mean_name="{count} 个任务的均值")  # fmt: skip
+    assert [trace.name for trace in many.data[3:]] == ["均值 ± 1 个标准差", "3 个任务的均值"]
+    assert many.layout.xaxis.title.text == "内循环步"
+    (bars,) = update_sizes({"features.blocks.0.0": 0.5, "features.blocks.0.1": float("nan")}, "标题",
+                           zero_text="初始为 0", hover="为自身大小的 {value}", block_conv="第 {n} 块 卷积",
+                           block_norm="第 {n} 块 BatchNorm").data  # fmt: skip
+    assert list(bars.x) == ["第 1 块 卷积", "第 1 块 BatchNorm"] and list(bars.text) == ["", "初始为 0"]
+    assert bars.hovertemplate == "%{x}: 为自身大小的 %{y:.3%}<extra></extra>"

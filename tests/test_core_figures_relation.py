@@ -13,6 +13,7 @@ from core.figures.probe import PROBE_COLOUR, SAME_CLASS_COLOUR, ScatterText, rel
 from core.figures.relation import (
     MAX_THUMBNAIL_ROWS,
     TICK_ROW_PX,
+    ArchitectureText,
     architecture_dot,
     relation_heatmap,
     score_bars,
@@ -171,3 +172,22 @@ def test_scatter_circles_the_marked_pair_and_points_its_note_at_it(explained):
     assert note.text == "most disputed" and note.showarrow
     assert (note.x, note.y) == (circle.xanchor, circle.yanchor) == (
         comparison.distance[7].item(), comparison.relation[7].item())  # fmt: skip
+
+
+def test_heatmap_and_bars_take_their_words_from_the_caller():
+    scores, query_y = np.array([[0.2, 0.8]]), np.array([1])
+    figure = relation_heatmap(scores, query_y, [], [], colorbar_title="关系得分", class_labels=["类别 0", "类别 1"],
+                              hover="查询样本 %{y} 与类别 %{x}：%{z:.3f}")  # fmt: skip
+    assert list(figure.layout.xaxis.ticktext) == ["类别 0", "类别 1"]
+    assert figure.data[0].colorbar.title.text == "关系得分"
+    assert figure.data[0].hovertemplate == "查询样本 %{y} 与类别 %{x}：%{z:.3f}<extra></extra>"
+    bars = score_bars(np.array([0.1, 0.9]), 1, "q0：关系得分", "关系得分", class_labels=["类别 0", "类别 1"])
+    assert list(bars.data[0].x) == ["类别 0", "类别 1"] and bars.layout.yaxis.title.text == "关系得分"
+
+
+def test_architecture_diagram_takes_its_words_from_the_caller_and_escapes_them(explained):
+    _, trace = explained
+    words = ArchitectureText(support="支持集图像", concatenate="拼接\n（{n_query}×{n_way} 对）", score='得分 "r"')
+    dot = architecture_dot(trace.shapes, n_query=12, n_way=4, text=words)
+    assert 'support [label="支持集图像"' in dot and 'concat [label="拼接\\n（12×4 对）"]' in dot
+    assert 'score [label="得分 \\"r\\""' in dot and 'query [label="query images"' in dot  # the rest: English

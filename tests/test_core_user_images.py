@@ -218,8 +218,16 @@ def test_one_pixel_images_are_refused_two_by_two_accepted():
 
 
 def test_messages_show_names_without_their_folders():
-    with pytest.raises(UserImageError, match=r"^empty\.png: the file is empty"):
+    with pytest.raises(UserImageError, match=r"^empty\.png: the file is empty") as caught:
         decode_image("/secret/empty.png", b"")
+    assert (caught.value.code, caught.value.params) == ("image.empty", {"name": "empty.png"})
+
+
+def test_a_refusal_carries_its_numbers_for_other_languages():
+    with pytest.raises(UserImageError) as caught:
+        decode_image("huge.png", b"\x00" * 2001, ImageLimits(max_file_bytes=2000))
+    assert caught.value.code == "image.file_too_large"
+    assert caught.value.params == {"name": "huge.png", "size_mb": 0.002001, "limit_mb": 0.002}
 
 
 # ink_crop and prepare_for_model
@@ -395,6 +403,9 @@ def test_load_skips_bad_members_with_notes_and_keeps_the_rest():
     assert "001-bad.png: the PNG data is damaged" in loaded.notes[0]
     assert "002-gone.png is listed in manifest.json but missing" in loaded.notes[1]
     assert "003-big.png unpacks to over 1 MB" in loaded.notes[2]
+    assert [note.code for note in loaded.notes] == ["class_set.member_unusable", "class_set.member_missing",
+                                                    "class_set.member_too_large"]  # fmt: skip
+    assert loaded.notes[0].params["reason"].code == "image.damaged"  # the image's own error, coded too
 
 
 def test_counts_are_pluralised_and_classes_numbered_from_one():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from st_browser import rerun, save_screenshot, wait_idle
+from st_browser import rerun, run_finished, save_screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -51,10 +51,10 @@ def test_pushing_the_prototypes_moves_the_map_at_once(app_url, page):
     canvas = page.locator(".st-key-protonet_canvas_0 canvas.upper-canvas")
     canvas.wait_for()
     for attempt in range(3):  # a canvas that is still mounting can drop the first stroke
-        before = page.evaluate("window.__st.done")
+        finished = run_finished(page)
         _stroke(page, canvas, [(0.2, 0.2), (0.5, 0.8), (0.8, 0.2)])
         try:
-            page.wait_for_function(f"window.__st.done > {before}", timeout=15_000)
+            page.wait_for_function(finished, timeout=15_000)
             break
         except Exception:
             if attempt == 2:

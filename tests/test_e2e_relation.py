@@ -9,6 +9,13 @@ pytestmark = pytest.mark.e2e
 PROJECTOR = {"width": 1280, "height": 800}
 CHART = '[data-testid="stPlotlyChart"]'
 # The rendered size in px of every text of a chart (SVG text is scaled with its drawing).
+# For each box of the Graphviz diagram: does every line of its text fit inside it (the layout guesses text widths,
+# and guesses Chinese too narrow)?
+TEXT_INSIDE = """root => [...root.querySelectorAll('g.node')].map(node => {
+  const box = node.querySelector('path, polygon, ellipse').getBBox();
+  return [...node.querySelectorAll('text')].every(t => { const line = t.getBBox();
+    return line.x >= box.x - 0.5 && line.x + line.width <= box.x + box.width + 0.5; });
+})"""
 TEXT_PX = """root => [...root.querySelectorAll('svg text')].filter(t => t.textContent.trim()).map(t => {
   const scale = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(scale.a, scale.b);
 })"""
@@ -61,6 +68,7 @@ def test_architecture_diagram_and_probe_scatter_text_are_readable(app_url, page)
     page.wait_for_selector('[data-testid="stGraphVizChart"] svg text')
     diagram = page.locator('[data-testid="stGraphVizChart"]').evaluate(TEXT_PX)
     assert diagram and min(diagram) >= 14, diagram
+    assert all(page.locator('[data-testid="stGraphVizChart"]').evaluate(TEXT_INSIDE))
     assert min(scatter(page).evaluate(TEXT_PX)) >= 14
 
 
@@ -108,3 +116,16 @@ def test_a_drawing_takes_the_class_place_and_is_scored_both_ways(app_url, page):
     forward, backward = float(score(page, "r(a, b)")), float(score(page, "r(b, a)"))
     assert 0 <= forward <= 1 and 0 <= backward <= 1
     assert [f"{v:.3f}" for v in probe_markers(page)] == [f"{forward:.3f}", f"{backward:.3f}"]
+
+
+def test_in_chinese_the_heat_map_fits_the_first_screen_and_the_diagram_stays_readable(app_url, page):
+    open_relation_page(app_url, page, "lang=zh")
+    chinese_heatmap = page.locator(CHART).filter(has=page.locator(".gtitle", has_text="关系得分（查询样本 × 类别）"))
+    box = chinese_heatmap.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PROJECTOR["height"], box
+    page.wait_for_selector('[data-testid="stGraphVizChart"] svg text')
+    diagram = page.locator('[data-testid="stGraphVizChart"]')
+    assert "嵌入模块 f_φ" in diagram.inner_text()
+    sizes = diagram.evaluate(TEXT_PX)
+    assert sizes and min(sizes) >= 14, sizes
+    assert all(diagram.evaluate(TEXT_INSIDE)), diagram.inner_text()

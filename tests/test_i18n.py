@@ -19,23 +19,6 @@ CHINESE = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 # Strings that read the same in both languages (a name, or notation).
 SAME_IN_BOTH = {"nav.maml"}
-# Pages whose every word comes from the catalogs and app/learn: in Chinese they must read Chinese.
-CONVERTED_PAGES = [
-    None, "pages/1_Episodes.py", "pages/9_Which_algorithm.py", "pages/10_Learn_meta-learning.py",
-    "pages/11_Learn_algorithms.py", "pages/12_Learn_applications.py", "pages/14_Glossary.py",
-    "pages/4_MAML_regression.py", "pages/6_Your_images.py", "pages/7_Compare.py", "pages/8_You_vs_the_model.py",
-]  # fmt: skip
-# Files that still pass English literals to Streamlit. Shrink it as files are converted: the test
-# fails when a file outside it gains an inline string, and when a file in it has none left.
-NOT_YET_CONVERTED = {
-    "app/code_view.py", "app/device.py",
-    "app/fair_use.py", "app/maml_plane_view.py",
-    "app/maml_stepper.py", "app/maml_view.py", "app/model_picker.py", "app/models.py", "app/protonet_map.py",
-    "app/protonet_mistake.py", "app/protonet_push.py", "app/protonet_shots.py", "app/protonet_view.py",
-    "app/relation_probe.py", "app/relation_view.py", "app/training_panel.py",
-    "pages/13_MAML_in_2D.py", "pages/2_Prototypical_Networks.py",
-    "pages/3_MAML.py", "pages/5_Relation_Networks.py",
-}  # fmt: skip
 
 
 # --- the catalogs -------------------------------------------------------------------------------
@@ -187,12 +170,9 @@ APP_FILES = sorted(
 
 
 @pytest.mark.parametrize("path", APP_FILES)
-def test_no_english_is_left_inline_in_a_converted_file(path):
+def test_no_english_is_left_inline(path):
     found = inline_strings(ROOT / path)
-    if path in NOT_YET_CONVERTED:
-        assert found, f"{path} has no inline strings left: take it out of NOT_YET_CONVERTED"
-    else:
-        assert not found, f"{path} passes literals to Streamlit; put them in app/locales: {found}"
+    assert not found, f"{path} passes literals to Streamlit; put them in app/locales: {found}"
 
 
 def test_the_scanner_finds_literals_in_streamlit_calls_and_not_in_lookups(tmp_path):
@@ -217,15 +197,14 @@ def visible_text(at) -> str:
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])
-def test_every_page_renders_in_chinese(page):
+def test_every_page_renders_and_reads_in_chinese(page):
     at = open_page(page, lang="zh")
     labels = [link.proto.label for link in at.sidebar.get("page_link")]
     assert labels[:2] == ["首页", "任务采样"] and "术语表" in labels
     assert all(link.proto.query_string == "lang=zh" for link in at.sidebar.get("page_link"))
-    if page in CONVERTED_PAGES:
-        shown = visible_text(at)
-        chinese, english = len(CHINESE.findall(shown)), len(ENGLISH_WORD.findall(shown))
-        assert chinese > english, f"{chinese} Chinese characters, {english} English words"
+    shown = visible_text(at)
+    chinese, english = len(CHINESE.findall(shown)), len(ENGLISH_WORD.findall(shown))
+    assert chinese > english, f"{chinese} Chinese characters, {english} English words"
 
 
 def test_the_sidebar_switch_changes_the_language_and_writes_it_to_the_url():

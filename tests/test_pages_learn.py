@@ -148,11 +148,12 @@ def test_meta_learning_page_says_where_the_tutorial_is_wrong(rendered):
 
 
 def test_one_notation_on_every_page_varphi_embeds_and_phi_relates():
-    from app import protonet_view, relation_view
+    from app import relation_view
+    from app.i18n import text
 
-    texts = [section(name) for name in section_names()] + [protonet_view.STEPS, relation_view.STEPS,
-                                                            relation_view.RELATION_SCORE]  # fmt: skip
-    for text in texts:
-        assert "f_\\phi" not in text and "g_\\varphi" not in text and "r_{i,j}" not in text
+    steps = [text(language, key) for language in ("en", "zh") for key in ("protonet.page.steps", "relation.steps")]
+    texts = [section(name) for name in section_names()] + [*steps, relation_view.RELATION_SCORE]
+    for shown in texts:
+        assert "f_\\phi" not in shown and "g_\\varphi" not in shown and "r_{i,j}" not in shown
     assert "only difference from MAML" not in section("baselines") and "zero" in section("baselines")
     assert "\\nabla_{(\\theta, \\alpha)}" in section("maml_variants")

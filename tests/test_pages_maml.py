@@ -127,3 +127,23 @@ def test_alpha_slider_starts_at_the_meta_trained_alpha_and_a_large_one_makes_the
     assert any(f"at α = {trained:g} (meta-trained)" in (trace.get("name") or "") for trace in figure["data"])
     explanation = "".join(m.value for m in at.markdown)
     assert "the support loss grew at step" in explanation, explanation
+
+
+def test_the_page_reads_chinese_with_lang_zh_and_its_query_picture_travels_inline():
+    at = maml_with_model(lang="zh")
+    assert at.title[0].value == "MAML：模型无关的元学习"
+    assert [s.value for s in at.subheader][:2] == ["模型与任务", "同样的内循环，放到许多任务上看"]
+    assert metrics(at)["内循环步"] == "0/5 步" and "支持集损失" in metrics(at)
+    assert at.button(key="maml_one").label == "走一步" and at.button(key="maml_play").label == "播放"
+    figure = curves(at)
+    assert figure["layout"]["title"]["text"].endswith("时的每个内循环步")
+    assert figure["layout"]["xaxis"]["title"]["text"] == "内循环步"
+    support, query = figure["data"][0], figure["data"][1]
+    assert (support["name"], support["line"]["dash"]) == ("支持集损失", "dot") and query["name"] == "查询损失"
+    names = {t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"]}
+    assert {"20 个任务的均值", "均值 ± 1 个标准差", "MAML 的初始化", "随机初始化"} <= names
+    assert any(r"\text{支持集}" in e.value for e in at.latex) and any(r"\text{查询集}" in e.value for e in at.latex)
+    assert any("第 0 步之后的查询预测" in m.value for m in at.markdown)
+    assert any(i.value.startswith("第 0 步就是元学习得到的初始化本身") for i in at.info)
+    urls = [picture.url for element in at.image for picture in element.proto.imgs]
+    assert urls and all(url.startswith("data:image/png;base64,") for url in urls)  # no /media/ file to go stale

@@ -100,3 +100,23 @@ def test_too_large_a_beta_stops_play_with_a_warning_not_an_error():
     assert not at.exception
     assert any("diverged at outer step" in warning.value for warning in at.warning)
     assert at.metric[0].value != "40 of 40"
+
+
+def test_the_page_reads_chinese_with_lang_zh():
+    at = open_page(PAGE, lang="zh")
+    assert at.title[0].value == "二维 MAML"
+    figure = plane(at)
+    assert figure["layout"]["title"]["text"] == "四个任务、θ、各任务的内循环步与 MAML 的外循环步"
+    names = {trace.get("name") for trace in figure["data"]}
+    assert {"MAML 的终点", "联合训练的终点", "外循环步 ×3，二阶（精确）", "外循环步 ×3，一阶",
+            "θ′1（任务 1 经过内循环之后）"} <= names  # fmt: skip
+    hovers = " ".join(trace.get("hovertemplate", "") for trace in figure["data"])
+    assert "任务 1: 最小值点" in hovers and "点击把 θ 移到这里" in hovers and "<br>损失 " in hovers
+    assert at.selectbox(key="plane_family").options == ["碗形，曲率各不相同", "碗形，曲率相同", "高斯井（非凸）"]
+    assert at.metric[0].label == "外循环步" and at.metric[0].value == "0/40 步"
+    assert any(m.value.startswith("**图中是什么。**") for m in at.markdown)
+    at.button(key="plane_one").click().run()
+    assert not at.exception
+    losses = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert losses["layout"]["title"]["text"] == "每个外循环步上各任务的平均损失"
+    assert [trace["name"] for trace in losses["data"]][:2] == ["MAML，内循环之后", "MAML，适应之前"]

@@ -111,3 +111,16 @@ def test_the_map_stays_while_a_new_model_is_being_set_up_for_training():
     assert not at.exception, [e.value for e in at.exception]
     assert any(title.startswith("Embeddings in 2-D by PCA") for title in charts(at))
     assert any("kept while you train a new one" in c.value for c in at.caption)
+
+
+def test_the_page_reads_chinese_with_lang_zh():
+    at = open_page(PROTONET, lang="zh")
+    assert at.title[0].value == "原型网络（Prototypical Networks）"
+    titles = charts(at)
+    the_map = next(spec for title, spec in titles.items() if title.startswith("嵌入的二维 PCA 图"))
+    assert [trace["name"] for trace in the_map["data"]][:3] == ["决策区域", "已取消勾选", "支持样本"]
+    assert "类别 %{customdata[0]}" in role(the_map, "prototype")["hovertemplate"]
+    assert "到每个原型的欧氏距离平方" in titles and "各类别的概率" in titles
+    assert at.metric[0].label == "本任务查询样本上的准确率"
+    assert at.subheader[0].value == "更多样本：原型逐渐稳定"
+    assert at.selectbox(key="protonet_query").options[0] == "q0：类别 0"

@@ -154,3 +154,23 @@ def test_twenty_way_heat_map_fits_the_first_screen_without_its_thumbnails():
     at.toggle(key="relation_thumbnails").set_value(True).run()
     heatmap = chart(at, "Relation scores, query × class")
     assert len(heatmap["layout"]["images"]) == 60 + 20 and heatmap["layout"]["height"] <= FIRST_SCREEN_HEATMAP_PX
+
+
+def test_the_page_reads_chinese_with_lang_zh_and_sends_its_images_inline():
+    at = relation_with_model(lang="zh", n_way=3, n_query=2)
+    assert at.title[0].value == "关系网络（Relation Networks）"
+    assert at.metric[0].label == "查询集准确率"
+    found = titles(at)
+    assert any(t.startswith("关系得分（查询样本 × 类别）") for t in found), found
+    assert any(t.endswith("：关系得分（学习得到）") for t in found), found
+    assert "本任务中的每一对：学习得到的关系得分与原型网络的距离" in found
+    heatmap = chart(at, "关系得分（查询样本 × 类别）")
+    assert heatmap["layout"]["xaxis"]["ticktext"] == ["类别 0", "类别 1", "类别 2"]
+    assert heatmap["data"][0]["hovertemplate"].startswith("查询样本 %{y} 与类别 %{x}")
+    source = at.radio(key="relation_model_source")
+    assert "现在训练" in source.options and source.value in ("shipped checkpoint", "trained in this session")
+    assert "嵌入模块 f_φ" in at.get("graphviz_chart")[0].proto.spec
+    (code,) = [e for e in at.expander if e.label == "代码"]
+    assert any("# 每个查询样本对应一个类别编号" in block.value for block in code.code)
+    urls = [picture.url for element in at.image for picture in element.proto.imgs]
+    assert urls and all(url.startswith("data:image/png;base64,") for url in urls)  # no /media/ file to go stale

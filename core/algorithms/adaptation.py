@@ -101,8 +101,10 @@ def task_batched_classifier(params: Params, images: torch.Tensor, second_order: 
     """
     tasks, count, channels, height, width = images.shape
     # channels-last: max-pooling 4x and BatchNorm 1.25x faster in this layout on a CPU (benchmarks/maml_speed.py)
-    x = images.transpose(0, 1).reshape(count, tasks * channels, height, width).contiguous(
-        memory_format=torch.channels_last
+    x = (
+        images.transpose(0, 1)
+        .reshape(count, tasks * channels, height, width)
+        .contiguous(memory_format=torch.channels_last)
     )
     block = 0
     while f"features.blocks.{block}.0.weight" in params:

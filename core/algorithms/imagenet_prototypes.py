@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from core.algorithms.base import FewShotAlgorithm
 from core.algorithms.protonet import PrototypeDistances, PrototypeTrace, compute_prototypes, squared_euclidean
 from core.episodes import Episode
+from core.errors import CodedError
 from core.preprocessing import Preprocessing
 
 WEIGHTS = ("imagenet", "random")
@@ -27,7 +28,7 @@ def imagenet_weights():
     return ResNet18_Weights.IMAGENET1K_V1
 
 
-class BackboneUnavailable(RuntimeError):
+class BackboneUnavailable(CodedError, RuntimeError):
     """The ImageNet weights could not be had (offline, download failed); the message says what to do."""
 
 
@@ -75,12 +76,18 @@ def _imagenet_state() -> dict[str, torch.Tensor]:
         if cached:
             raise BackboneUnavailable(
                 f"The cached ImageNet weights at {path} cannot be read ({type(error).__name__}). Delete that file: "
-                "they will download again (about 45 MB) the next time, where there is internet."
+                "they will download again (about 45 MB) the next time, where there is internet.",
+                code="imagenet.unreadable_cache",
+                path=str(path),
+                kind=type(error).__name__,
             ) from error
         raise BackboneUnavailable(
             f"The ImageNet weights for ResNet-18 (about 45 MB) could not be downloaded ({error}). "
             f"They need internet once; then they stay cached in {path.parent} (under torch.hub.get_dir()) "
-            "and load offline. The other models keep working without them."
+            "and load offline. The other models keep working without them.",
+            code="imagenet.no_download",
+            detail=str(error),
+            folder=str(path.parent),
         ) from error
 
 

@@ -16,6 +16,7 @@ import torch
 
 from core.datasets import ClassDataset
 from core.episodes import Episode
+from core.errors import InputError
 from core.evaluation import Accuracy, accuracy_with_ci
 
 HUMAN_ACCURACY_LAKE_2015 = 0.955  # 20-way within-alphabet one-shot classification, Lake et al. (2015)
@@ -39,8 +40,11 @@ def one_shot_trials(
     if not eligible:
         largest = max((len(g) for g in groups), default=0)
         where = "alphabet" if within_alphabet else "split"
-        raise ValueError(f"{n_way}-way trials need {n_way} characters with 2 drawings in one {where}; "
-                         f"the largest has {largest}: lower n_way")  # fmt: skip
+        message = (f"{n_way}-way trials need {n_way} characters with 2 drawings in one {where}; "
+                   f"the largest has {largest}: lower n_way")  # fmt: skip
+        if within_alphabet:
+            raise InputError(message, code="game.too_few_in_alphabet", n_way=n_way, largest=largest)
+        raise InputError(message, code="game.too_few_in_split", n_way=n_way, largest=largest)
     return [_trial(dataset, eligible, n_way, seed, index) for index in range(trials)]
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from core.errors import InputError
+
 ALL_SPLITS = "all"
 
 
@@ -79,9 +81,9 @@ class ClassDataset:
         if split == ALL_SPLITS:
             return np.arange(self.n_classes)
         if split not in self.split_names:
-            raise ValueError(
-                f"{self.name} has no split {split!r}; choose one of {', '.join(self.split_names + (ALL_SPLITS,))}"
-            )
+            choices = ", ".join(self.split_names + (ALL_SPLITS,))
+            raise InputError(f"{self.name} has no split {split!r}; choose one of {choices}",
+                             code="dataset.no_such_split", dataset=self.name, split=split, choices=choices)  # fmt: skip
         return np.flatnonzero(np.asarray(self.class_splits) == split)
 
     def class_images(self, class_index: int) -> torch.Tensor:
@@ -111,7 +113,8 @@ class ClassDataset:
         classes = self.classes_in(split)
         count = max(1, round(fraction * len(classes)))
         if count >= len(classes):
-            raise ValueError(f"split {split!r} has too few classes ({len(classes)}) to hold some out for validation")
+            raise InputError(f"split {split!r} has too few classes ({len(classes)}) to hold some out for validation",
+                             code="dataset.too_few_to_validate", split=split, classes=len(classes))  # fmt: skip
         held_out = set(np.random.default_rng(seed).choice(classes, size=count, replace=False).tolist())
         splits = tuple(name if c in held_out else s for c, s in enumerate(self.class_splits))
         scheme = f"{self.split_scheme}; {name} = {count} {split} classes (seed {seed})"

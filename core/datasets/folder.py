@@ -24,6 +24,7 @@ from PIL import Image
 from core.datasets.cache import cached, file_list_fingerprint
 from core.datasets.class_dataset import ALL_SPLITS, ClassDataset, from_class_lists
 from core.datasets.images import fit_square, has_colour, is_image_name, to_chw, to_mode
+from core.errors import InputError, MissingError
 
 SPLIT_FOLDERS = ("train", "val", "test")
 
@@ -38,7 +39,8 @@ def load_folder(root: str | Path, image_size: int = 84, channels: int | None = N
     """
     root = Path(root).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"{root} is not a folder; give the path of a folder with one sub-folder per class")
+        raise MissingError(f"{root} is not a folder; give the path of a folder with one sub-folder per class",
+                           code="dataset.not_a_folder", root=str(root))  # fmt: skip
     if channels not in (None, 1, 3):
         raise ValueError(f"channels must be 1, 3 or None (automatic), got {channels!r}")
     if image_size < 8:
@@ -67,9 +69,10 @@ def _class_folders(root: Path) -> list[tuple[str, str, list[Path]]]:
                 classes.append((split, class_dir.name, files))
     where = ", ".join(s for s, _ in split_roots if s != ALL_SPLITS) or str(root)
     if not classes:
-        raise ValueError(
-            f"no class folders with files in {where}; expected {root}/<class>/<image> or {root}/train/<class>/<image>"
-        )
+        raise InputError(
+            f"no class folders with files in {where}; expected {root}/<class>/<image> or {root}/train/<class>/<image>",
+            code="dataset.no_class_folders", where=where, root=str(root),
+        )  # fmt: skip
     return classes
 
 
@@ -119,13 +122,15 @@ def _decode(path: Path, image_size: int, channels: int) -> np.ndarray | None:
 
 def _check_usable(root: Path, names: list[str], skipped: list[str]) -> None:
     if not names:
-        raise ValueError(
+        raise InputError(
             f"no readable images in {root} ({len(skipped)} files skipped as not images or "
             f"unreadable, e.g. {', '.join(skipped[:3])}); put .png or .jpg files in one "
-            "sub-folder per class"
-        )
+            "sub-folder per class",
+            code="dataset.no_readable_images", root=str(root), skipped=len(skipped), examples=", ".join(skipped[:3]),
+        )  # fmt: skip
     if len(names) < 2:
-        raise ValueError(
+        raise InputError(
             f"{root} has only one class with images ({names[0]}); few-shot episodes need at "
-            "least two classes, so add another sub-folder of images"
-        )
+            "least two classes, so add another sub-folder of images",
+            code="dataset.one_class", root=str(root), name=names[0],
+        )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from core.datasets.class_dataset import ALL_SPLITS, ClassDataset
+from core.errors import InputError
 
 TRAIN_NAMES = ("background", "train")
 TEST_NAMES = ("evaluation", "test")
@@ -31,7 +32,8 @@ def assign_roles(dataset: ClassDataset, seed: int = 0) -> tuple[ClassDataset, Sp
     train = next((s for s in (*TRAIN_NAMES, ALL_SPLITS) if s in dataset.split_names), dataset.split_names[0])
     test = next((s for s in TEST_NAMES if s in dataset.split_names), None)
     if test is None:
-        raise ValueError(f"{dataset.name} has no held-out split (evaluation or test) among {dataset.split_names}")
+        raise InputError(f"{dataset.name} has no held-out split (evaluation or test) among {dataset.split_names}",
+                         code="dataset.no_held_out", dataset=dataset.name, splits=dataset.split_names)  # fmt: skip
     dataset = dataset.with_validation_classes(train, fraction=0.1, seed=seed)
     return dataset, SplitRoles(train=train, val="val", test=test)
 

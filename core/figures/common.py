@@ -32,6 +32,14 @@ def data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+EMBEDDING_MAP_WORDS = {
+    "support": "support", "query": "query", "prototype": "prototype", "regions": "decision regions",
+    "title": "Embeddings in 2-D by {method}: ★ prototypes, ● support, ◇ queries, ✕ misclassified ({n_wrong})",
+    "hover": "{role} of class {k}<br>{name}",
+    "hover_query": "{role} of class {k}<br>{name}<br>predicted class {predicted}",
+}  # fmt: skip
+
+
 def embedding_map(
     coords: np.ndarray,
     role: list[str],
@@ -41,6 +49,7 @@ def embedding_map(
     method: str,
     thumbnails: list[np.ndarray] | None = None,
     regions: bool = False,
+    words: dict[str, str] | None = None,
 ) -> go.Figure:
     """Support images, queries and prototypes in 2-D.
 
@@ -53,11 +62,13 @@ def embedding_map(
         method: how the 2-D map was made, shown in the title.
         thumbnails: optional image per point, drawn behind the markers.
         regions: shade the plane by its nearest projected prototype (honest on a PCA map only).
+        words: replaces any of ``EMBEDDING_MAP_WORDS`` (role names, title, hover text), e.g. in another language.
     """
+    words = EMBEDDING_MAP_WORDS | (words or {})
     figure = go.Figure()
     role = np.asarray(role)
     if regions:
-        _add_regions(figure, coords, coords[role == "prototype"], labels[role == "prototype"])
+        _add_regions(figure, coords, coords[role == "prototype"], labels[role == "prototype"], words["regions"])
     colours = class_colours(len(class_names))
     for label, name in enumerate(class_names):
         colour = colours[label]
@@ -65,34 +76,37 @@ def embedding_map(
             mask = (role == kind) & (labels == label)
             if mask.any():
                 figure.add_trace(go.Scatter(
-                    x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"{kind} · {name}",
+                    x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"{words[kind]} · {name}",
                     legendgroup=str(label), marker={"symbol": symbol, "size": size, "color": colour,
                                                     "line": {"width": 1, "color": "black"}},
-                    hovertemplate=f"{kind} of class {label}<br>{name}<extra></extra>",
+                    hovertemplate=words["hover"].format(role=words[kind], k=label, name=name) + "<extra></extra>",
                 ))  # fmt: skip
         mask = (role == "query") & (labels == label)
         if mask.any():
             wrong = predicted[mask] != label
             figure.add_trace(go.Scatter(
-                x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"query · {name}",
+                x=coords[mask, 0], y=coords[mask, 1], mode="markers", name=f"{words['query']} · {name}",
                 legendgroup=str(label), customdata=predicted[mask],
                 marker={"symbol": np.where(wrong, "x", "diamond-open").tolist(),
                         "size": np.where(wrong, 13, 9).tolist(), "color": colour,
                         "line": {"width": 2, "color": colour}},
-                hovertemplate=f"query of class {label}<br>{name}<br>predicted class %{{customdata}}<extra></extra>",
+                hovertemplate=words["hover_query"].format(role=words["query"], k=label, name=name,
+                                                          predicted="%{customdata}") + "<extra></extra>",
             ))  # fmt: skip
     if thumbnails is not None:
         _add_thumbnails(figure, coords, thumbnails)
     n_wrong = int(((role == "query") & (predicted != labels)).sum())
     figure.update_layout(
-        title=f"Embeddings in 2-D by {method}: ★ prototypes, ● support, ◇ queries, ✕ misclassified ({n_wrong})",
+        title=words["title"].format(method=method, n_wrong=n_wrong),
         xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"}, height=560,
         legend={"groupclick": "togglegroup"}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )  # fmt: skip
     return figure
 
 
-def _add_regions(figure: go.Figure, coords: np.ndarray, prototype_coords: np.ndarray, classes: np.ndarray) -> None:
+def _add_regions(
+    figure: go.Figure, coords: np.ndarray, prototype_coords: np.ndarray, classes: np.ndarray, name: str
+) -> None:
     """A faint heat map under the points: each cell coloured by its nearest projected prototype."""
     xs, ys, nearest = decision_grid(coords, prototype_coords)
     n = int(classes.max()) + 1
@@ -100,7 +114,7 @@ def _add_regions(figure: go.Figure, coords: np.ndarray, prototype_coords: np.nda
     steps = [(edge, colours[k]) for k in range(n) for edge in (k / n, (k + 1) / n)]
     figure.add_trace(go.Heatmap(
         x=xs, y=ys, z=np.asarray(classes)[nearest], colorscale=steps, zmin=-0.5, zmax=n - 0.5, opacity=0.2,
-        showscale=False, hoverinfo="skip", name="decision regions",
+        showscale=False, hoverinfo="skip", name=name,
     ))  # fmt: skip
 
 

@@ -21,6 +21,7 @@ LABEL_WIDTH = 24  # characters per line of a bar's name
 LOG_TICKS = [b * 10**e for e in range(-2, 5) for b in (1, 2, 5)]  # 1-2-5 steps: no crowded minor labels
 VALUE_COLUMN_PX = 120  # room right of the plot area for "95.3% ± 1.0"
 TOP_RIGHT_LEGEND = {"orientation": "h", "yref": "container", "y": 1.0, "yanchor": "top", "x": 1.0, "xanchor": "right"}
+CI_HOVER = "95% CI as the error bar"  # the bars' hover note, unless the caller words it
 BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0, "xanchor": "left"}
 
 
@@ -39,10 +40,10 @@ def _errors(means: Sequence[float], cis: Sequence[float]) -> dict:
             "color": TEXT_COLOUR}  # fmt: skip
 
 
-def _bars(means: list[float], cis: list[float], labels: list[str], colour, name: str) -> go.Bar:
+def _bars(means: list[float], cis: list[float], labels: list[str], colour, name: str, ci_hover: str) -> go.Bar:
     return go.Bar(x=means, y=labels, orientation="h", name=name, marker={"color": colour},
                   error_x=_errors(means, cis), cliponaxis=False,
-                  hovertemplate="%{y}: %{x:.1f}%<extra>95% CI as the error bar</extra>")  # fmt: skip
+                  hovertemplate=f"%{{y}}: %{{x:.1f}}%<extra>{ci_hover}</extra>")  # fmt: skip
 
 
 def _value_column(figure: go.Figure, labels: list[str], means: list[float], cis: list[float], digits: int) -> None:
@@ -62,11 +63,11 @@ def _vertical_line(figure: go.Figure, x: float, label: str, dash: str, colour: s
 
 
 def accuracy_bars(results: Sequence[ContenderResult], chance: float, title: str, *, axis_title: str,
-                  chance_label: str, kind_names: Mapping[str, str]) -> go.Figure:  # fmt: skip
+                  chance_label: str, kind_names: Mapping[str, str], ci_hover: str = CI_HOVER) -> go.Figure:  # fmt: skip
     """One horizontal bar per contender that ran (best on top), its 95% CI as an error bar, chance as a line.
 
     One trace per kind (``kind_names``: kind -> legend entry), coloured as ``KIND_COLOURS``; ``chance_label``
-    may hold ``{chance}`` (in %)."""
+    may hold ``{chance}`` (in %); ``ci_hover`` is the note beside a bar's hover."""
     ran = sorted((r for r in results if r.accuracy), key=lambda r: r.accuracy.mean)
     labels = dict(zip((r.name for r in ran), short_names([r.name for r in ran]), strict=True))
     figure = go.Figure()
@@ -75,7 +76,7 @@ def accuracy_bars(results: Sequence[ContenderResult], chance: float, title: str,
         mine = [r for r in ran if r.kind == kind]
         figure.add_trace(_bars([100 * r.accuracy.mean for r in mine], [100 * r.accuracy.ci95 for r in mine],
                                [labels[r.name] for r in mine], KIND_COLOURS.get(kind, COLOURWAY[0]),
-                               kind_names.get(kind, kind)))  # fmt: skip
+                               kind_names.get(kind, kind), ci_hover))  # fmt: skip
     _value_column(figure, [labels[r.name] for r in ran], [100 * r.accuracy.mean for r in ran],
                   [100 * r.accuracy.ci95 for r in ran], 1)  # fmt: skip
     _vertical_line(figure, 100 * chance, chance_label.format(chance=f"{100 * chance:.0f}%"), "dot", TEXT_COLOUR,
@@ -88,10 +89,11 @@ def accuracy_bars(results: Sequence[ContenderResult], chance: float, title: str,
     return figure
 
 
-def accuracy_against_time(results: Sequence[ContenderResult], title: str, *, x_title: str, y_title: str
-                          ) -> go.Figure:  # fmt: skip
+def accuracy_against_time(results: Sequence[ContenderResult], title: str, *, x_title: str, y_title: str,
+                          ms_hover: str = "ms per episode") -> go.Figure:  # fmt: skip
     """Accuracy against median time per episode (log scale): what each point of accuracy costs at test time.
-    Each contender its own colour and symbol (baselines hollow), named in a legend under the plot."""
+    Each contender its own colour and symbol (baselines hollow), named in a legend under the plot; a point's
+    hover gives its time followed by ``ms_hover``."""
     ran = [r for r in results if r.accuracy]
     figure = go.Figure()
     for index, (result, name) in enumerate(zip(ran, short_names([r.name for r in ran], 10**6), strict=True)):
@@ -101,7 +103,7 @@ def accuracy_against_time(results: Sequence[ContenderResult], title: str, *, x_t
             x=[result.ms_per_episode], y=[mean], mode="markers", name=name, error_y=_errors([mean], [ci]),
             marker={"size": 15, "symbol": symbol, "color": COLOURWAY[index % len(COLOURWAY)],
                     "line": {"width": 2, "color": COLOURWAY[index % len(COLOURWAY)]}},
-            hovertemplate=f"{name}<br>%{{x:.1f}} ms per episode<br>%{{y:.1f}}% ± {ci:.1f}<extra></extra>",
+            hovertemplate=f"{name}<br>%{{x:.1f}} {ms_hover}<br>%{{y:.1f}}% ± {ci:.1f}<extra></extra>",
         ))  # fmt: skip
     low = min((100 * (r.accuracy.mean - r.accuracy.ci95) for r in ran), default=0)
     figure.update_layout(
@@ -137,14 +139,14 @@ def sweep_curves(points: Sequence[SweepPoint], axis: str, title: str, *, y_title
 
 
 def game_scores(scores: Sequence, n_way: int, title: str, *, axis_title: str, chance_label: str,
-                human: tuple[float, str] | None = None) -> go.Figure:  # fmt: skip
+                human: tuple[float, str] | None = None, ci_hover: str = CI_HOVER) -> go.Figure:  # fmt: skip
     """The person (first of ``scores``, core.compare.game.PlayerScore) and each model on the same trials, with
     95% CIs, chance as a line and, when ``human`` (accuracy, label) applies to this game, people's accuracy."""
     means = [100 * p.accuracy.mean for p in scores]
     cis = [100 * p.accuracy.ci95 for p in scores]
     labels = short_names([p.player for p in scores])
     colours = [YOU_COLOUR] + [KIND_COLOURS["meta-learned"]] * (len(scores) - 1)
-    figure = go.Figure(_bars(means, cis, labels, colours, ""))
+    figure = go.Figure(_bars(means, cis, labels, colours, "", ci_hover))
     _value_column(figure, labels, means, cis, 0)
     _vertical_line(figure, 100 / n_way, chance_label.format(chance=f"{100 / n_way:.0f}%"), "dot", TEXT_COLOUR,
                    "left")  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -16,29 +16,51 @@ from core.figures.montage import to_display
 LAYOUT = {"height": 340, "margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend": {"orientation": "h", "y": -0.25}}
 
 
+def _is_dotted(name: str, dotted: Collection[str] | None) -> bool:
+    """Support-set losses are dotted: the series named in ``dotted``, or by default those named "support …"."""
+    return name in dotted if dotted is not None else "support" in name
+
+
 def inner_loop_curves(
-    series: dict[str, list[float]], title: str, y_title: str, shown_steps: int | None = None, y_range=None
+    series: dict[str, list[float]],
+    title: str,
+    y_title: str,
+    shown_steps: int | None = None,
+    y_range=None,
+    *,
+    x_title: str = "inner step",
+    dotted: Collection[str] | None = None,
 ) -> go.Figure:
     """One line per named series over inner steps 0..K; steps after ``shown_steps`` are not drawn yet,
-    but the axes already span all K steps, so stepping through does not rescale the plot."""
+    but the axes already span all K steps, so stepping through does not rescale the plot. The series named
+    in ``dotted`` (default: those whose name contains "support") are drawn dotted."""
     figure = go.Figure()
     total = max(len(values) for values in series.values()) - 1
     for index, (name, values) in enumerate(series.items()):
         upto = len(values) if shown_steps is None else shown_steps + 1
         figure.add_trace(go.Scatter(
             x=list(range(upto)), y=values[:upto], name=name, mode="lines+markers",
-            line={"color": PALETTE[index % len(PALETTE)], "dash": "dot" if "support" in name else "solid"},
+            line={"color": PALETTE[index % len(PALETTE)], "dash": "dot" if _is_dotted(name, dotted) else "solid"},
         ))  # fmt: skip
     if y_range is None:
         everything = [v for values in series.values() for v in values]
         y_range = [0, 1.05 * max(everything)] if everything else None
-    figure.update_layout(title=title, xaxis={"title": "inner step", "range": [-0.2, total + 0.2], "dtick": 1},
+    figure.update_layout(title=title, xaxis={"title": x_title, "range": [-0.2, total + 0.2], "dtick": 1},
                          yaxis={"title": y_title, "range": y_range}, **LAYOUT)  # fmt: skip
     return figure
 
 
-def many_episode_curves(curves: np.ndarray, title: str, y_title: str = "query loss") -> go.Figure:
-    """Each row of ``curves`` [episodes, steps + 1] a thin grey line; the mean in bold with a band of ±1 std."""
+def many_episode_curves(
+    curves: np.ndarray,
+    title: str,
+    y_title: str = "query loss",
+    *,
+    x_title: str = "inner step",
+    band_name: str = "mean ± 1 std",
+    mean_name: str = "mean of {count} episodes",
+) -> go.Figure:
+    """Each row of ``curves`` [episodes, steps + 1] a thin grey line; the mean in bold with a band of ±1 std.
+    ``mean_name`` is a format with ``{count}``, the number of episodes."""
     steps = np.arange(curves.shape[1])
     figure = go.Figure()
     for row in curves:
@@ -47,36 +69,47 @@ def many_episode_curves(curves: np.ndarray, title: str, y_title: str = "query lo
     mean, std = curves.mean(0), curves.std(0)
     band_x, band_y = np.concatenate([steps, steps[::-1]]), np.concatenate([mean + std, (mean - std)[::-1]])
     figure.add_trace(go.Scatter(x=band_x, y=band_y, fill="toself", fillcolor="rgba(31,119,180,0.2)", line={"width": 0},
-                                name="mean ± 1 std", hoverinfo="skip"))  # fmt: skip
-    figure.add_trace(go.Scatter(x=steps, y=mean, mode="lines+markers", name=f"mean of {len(curves)} episodes",
+                                name=band_name, hoverinfo="skip"))  # fmt: skip
+    figure.add_trace(go.Scatter(x=steps, y=mean, mode="lines+markers", name=mean_name.format(count=len(curves)),
                                 line={"color": PALETTE[0], "width": 3}))  # fmt: skip
-    figure.update_layout(title=title, xaxis={"title": "inner step", "dtick": 1}, yaxis={"title": y_title}, **LAYOUT)
+    figure.update_layout(title=title, xaxis={"title": x_title, "dtick": 1}, yaxis={"title": y_title}, **LAYOUT)
     return figure
 
 
-def update_sizes(relative_norms: dict[str, float], title: str) -> go.Figure:
+def update_sizes(
+    relative_norms: dict[str, float],
+    title: str,
+    *,
+    zero_text: str = "starts at 0",
+    hover: str = "{value} of its size",
+    block_conv: str = "block {n} conv",
+    block_norm: str = "block {n} BatchNorm",
+) -> go.Figure:
     """Each layer's change in one inner step relative to its size, ‖Δθ_layer‖ / ‖θ_layer‖.
 
     Relative sizes answer which layers adapt (Raghu et al., 2020); a layer that starts at zero
-    (a fresh head) has no relative size (NaN) and is marked instead of drawn.
+    (a fresh head) has no relative size (NaN) and is marked with ``zero_text`` instead of drawn.
+    ``hover`` is a format with ``{value}`` (the relative size); ``block_conv`` and ``block_norm`` name a
+    Conv-4 block's layers, formats with ``{n}`` (the block, from 1).
     """
     names = list(relative_norms)
     values = [relative_norms[n] for n in names]
     finite = [None if np.isnan(v) else v for v in values]
+    hover_text = hover.format(value="%{y:.3%}")
     figure = go.Figure(go.Bar(
-        x=[_layer_label(n) for n in names], y=finite, marker={"color": PALETTE[2]},
-        text=["starts at 0" if v is None else "" for v in finite], textposition="outside",
-        hovertemplate="%{x}: %{y:.3%} of its size<extra></extra>",
+        x=[_layer_label(n, block_conv, block_norm) for n in names], y=finite, marker={"color": PALETTE[2]},
+        text=[zero_text if v is None else "" for v in finite], textposition="outside",
+        hovertemplate=f"%{{x}}: {hover_text}<extra></extra>",
     ))  # fmt: skip
     figure.update_layout(title=title, yaxis={"title": "‖Δθ_layer‖ / ‖θ_layer‖", "tickformat": ".1%"}, **LAYOUT)
     return figure
 
 
-def _layer_label(name: str) -> str:
+def _layer_label(name: str, block_conv: str, block_norm: str) -> str:
     """``features.blocks.2.1`` -> ``block 3 BatchNorm``; ``head`` -> ``head``."""
     parts = name.split(".")
     if parts[0] == "features" and len(parts) == 4:
-        return f"block {int(parts[2]) + 1} {'conv' if parts[3] == '0' else 'BatchNorm'}"
+        return (block_conv if parts[3] == "0" else block_norm).format(n=int(parts[2]) + 1)
     return name
 
 
@@ -90,11 +123,13 @@ def stepper_curves(
     shown_steps: int,
     titles: dict[str, str],
     reference: tuple[str, Sequence[float], Sequence[float]] | None = None,
+    dotted: Collection[str] | None = None,
 ) -> go.Figure:
     """The inner loop step by step: losses on top, query accuracy below, sharing the inner-step axis.
 
     Args:
-        losses: name -> loss after each inner step 0..K (a name with "support" is drawn dotted).
+        losses: name -> loss after each inner step 0..K; those named in ``dotted`` (default: a name with
+            "support") are drawn dotted.
         accuracy: query accuracy after each step 0..K, in [0, 1].
         shown_steps: steps after this one are not drawn yet; the axes already span all K steps.
         titles: the words, from the caller: ``title``, ``loss``, ``accuracy`` (axis titles), ``step``
@@ -117,7 +152,8 @@ def stepper_curves(
                                     yaxis="y2"))  # fmt: skip
     upto = shown_steps + 1
     for index, (name, values) in enumerate(losses.items()):
-        line = {"color": PALETTE[index % len(PALETTE)], "dash": "dot" if "support" in name else "solid", "width": 3}
+        dash = "dot" if _is_dotted(name, dotted) else "solid"
+        line = {"color": PALETTE[index % len(PALETTE)], "dash": dash, "width": 3}
         figure.add_trace(_capped_line(values[:upto], cap, name, line))
     figure.add_trace(go.Scatter(x=list(range(min(upto, len(accuracy)))), y=list(accuracy[:upto]),
                                 name=titles["accuracy_name"], mode="lines+markers", yaxis="y2",

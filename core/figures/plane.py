@@ -26,7 +26,8 @@ TITLE_FONT = {"size": 18}
 
 @dataclass(frozen=True)
 class PlaneLabels:
-    """The words of ``plane_figure``. ``task`` and ``adapted`` are formats with ``{i}`` (task number, from 1)."""
+    """The words of ``plane_figure``. ``task`` and ``adapted`` are formats with ``{i}`` (task number, from 1);
+    ``minimum`` and ``loss`` are words of the hover texts."""
 
     title: str
     task: str
@@ -39,6 +40,8 @@ class PlaneLabels:
     maml_point: str
     joint_point: str
     click_hint: str
+    minimum: str = "minimum"
+    loss: str = "loss"
 
 
 def plane_figure(
@@ -106,7 +109,8 @@ def _contours(family: TaskFamily, labels: PlaneLabels) -> list[dict]:
                        "text": [str(index + 1)], "textposition": "top right", "textfont": {"size": 16, "color": colour},
                        "name": name, "showlegend": False,
                        "marker": {"symbol": "x-thin", "size": 14, "line": {"width": 3, "color": colour}},
-                       "hovertemplate": f"{name}: minimum<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>"})  # fmt: skip
+                       "hovertemplate": f"{name}: {labels.minimum}<br>(%{{x:.2f}}, %{{y:.2f}})"
+                                        "<extra></extra>"})  # fmt: skip
     return traces
 
 
@@ -134,7 +138,8 @@ def _inner_steps(traces: list[dict], annotations: list[dict], shot: PlaneSnapsho
                        "showlegend": False, "marker": {"size": 10, "color": colour,
                                                        "line": {"width": 1.5, "color": "white"}},
                        "hovertemplate": f"{name}<br>(%{{x:.2f}}, %{{y:.2f}})<br>"
-                                        f"loss {float(shot.loss_after[index]):.3f}<extra></extra>"})  # fmt: skip
+                                        f"{labels.loss} {float(shot.loss_after[index]):.3f}"
+                                        "<extra></extra>"})  # fmt: skip
         annotations.extend(_arrow(start, end, colour, 2.0) for start, end in itertools.pairwise(path))
     theta = shot.theta.numpy()
     traces.append({"type": "scatter", "x": [float(theta[0])], "y": [float(theta[1])], "mode": "markers",

@@ -7,19 +7,28 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 TSNE_MIN_POINTS = 30
-TSNE_NOTE = "a neighbourhood view"
+# The label naming each method: ``explained`` is the percentage of the variance PCA shows.
+PROJECTION_LABELS = {
+    "pca": "PCA ({explained:.0f}% of the variance shown)",
+    "tsne": "t-SNE (perplexity {perplexity:g}), a neighbourhood view",
+}
 
 
 def project_2d(
-    points: np.ndarray, method: str = "pca", perplexity: float = 10.0, seed: int = 0
+    points: np.ndarray,
+    method: str = "pca",
+    perplexity: float = 10.0,
+    seed: int = 0,
+    labels: dict[str, str] | None = None,
 ) -> tuple[np.ndarray, str]:
     """Project [N, D] points to [N, 2]; returns the coordinates and a label naming the method.
 
     ``method`` is "pca" (the default), "tsne" or "auto" (t-SNE from ``TSNE_MIN_POINTS`` points on).
     PCA is affine, so a class mean maps to the mean of its projected points; t-SNE keeps
     only who neighbours whom, and its label says so. t-SNE's perplexity is clipped below
-    the number of points, as it must be.
+    the number of points, as it must be. ``labels`` replaces any of ``PROJECTION_LABELS``.
     """
+    labels = PROJECTION_LABELS | (labels or {})
     points = np.asarray(points, dtype=np.float64)
     if len(points) < 3:
         raise ValueError(f"a 2-D map needs at least 3 points, got {len(points)}")
@@ -28,11 +37,11 @@ def project_2d(
     if method == "pca":
         pca = PCA(n_components=2, random_state=seed).fit(points)
         explained = 100 * pca.explained_variance_ratio_.sum()
-        return pca.transform(points), f"PCA ({explained:.0f}% of the variance shown)"
+        return pca.transform(points), labels["pca"].format(explained=explained)
     if method == "tsne":
         perplexity = float(min(perplexity, (len(points) - 1) / 3))
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed)
-        return tsne.fit_transform(points), f"t-SNE (perplexity {perplexity:g}), {TSNE_NOTE}"
+        return tsne.fit_transform(points), labels["tsne"].format(perplexity=perplexity)
     raise ValueError(f"method must be auto, pca or tsne, got {method!r}")
 
 

@@ -2,7 +2,8 @@
 
 One trace per role (not per class and role), so the legend names roles and a 20-way map has
 no 60-entry legend: classes have distinct colours up to 26 and their numbers are written on the
-prototypes. Words come from the caller (``legend`` maps each role key of ``ROLES`` to its name).
+prototypes. Words come from the caller (``legend`` maps each role key of ``ROLES`` to its name, and
+may replace any of ``HOVER``'s hover texts).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from core.algorithms.prototype_push import PushTrace
 from core.figures.common import class_colours, data_url
 
 ROLES = ("regions", "dropped", "support", "outlier", "drawing", "query", "sampled", "prototype")
+# Hover texts: {role} is the legend's name, {k} and {name} the class, {predicted} the model's class or "none".
+HOVER = {
+    "hover_member": "{role}<br>class {k}: {name}",
+    "hover_query": "{role} of class {k}: {name}<br>predicted: {predicted}",
+    "none": "none",
+}
 
 
 def prototype_map(
@@ -61,26 +68,27 @@ def map_traces(trace: PushTrace, class_names: list[str], legend: dict[str, str],
 
     ``sampled``: also draw where each prototype was with the episode as sampled (hollow stars).
     """
+    words = HOVER | legend
     colours = np.array(class_colours(len(class_names)))
     names = np.array(class_names, dtype=object)
     kinds = trace.member_kind
     traces = [
-        _regions(trace, colours, legend["regions"]),
-        _points(trace.dropped_coords, trace.dropped_y, colours, names, legend["dropped"], "circle-open", 9, 0.55),
+        _regions(trace, colours, words["regions"]),
+        _points(trace.dropped_coords, trace.dropped_y, colours, names, words, "dropped", "circle-open", 9, 0.55),
     ]
     for kind, symbol, size in (("support", "circle", 10), ("outlier", "circle-x", 14), ("drawing", "square", 12)):
         mask = kinds == kind
         traces.append(
-            _points(trace.member_coords[mask], trace.member_y[mask], colours, names, legend[kind], symbol, size, 1.0)
+            _points(trace.member_coords[mask], trace.member_y[mask], colours, names, words, kind, symbol, size, 1.0)
         )
-    traces.append(_queries(trace, colours, names, legend["query"]))
+    traces.append(_queries(trace, colours, names, words))
     moved = sampled & (np.abs(trace.sampled_prototype_coords - trace.prototype_coords).sum(1) > 1e-9)
     where = np.flatnonzero(moved)
     traces.append(
-        _points(trace.sampled_prototype_coords[where], where, colours, names, legend["sampled"], "star-open", 16, 0.8)
+        _points(trace.sampled_prototype_coords[where], where, colours, names, words, "sampled", "star-open", 16, 0.8)
     )
     present = np.flatnonzero(trace.has_prototype)
-    stars = _points(trace.prototype_coords[present], present, colours, names, legend["prototype"], "star", 22, 1.0)
+    stars = _points(trace.prototype_coords[present], present, colours, names, words, "prototype", "star", 22, 1.0)
     stars.update(
         mode="markers+text",
         text=[str(k) for k in present],
@@ -110,8 +118,9 @@ def _regions(trace: PushTrace, colours: np.ndarray, name: str) -> dict:
     )
 
 
-def _points(coords, classes, colours, names, name, symbol, size, opacity) -> dict:
+def _points(coords, classes, colours, names, words, role, symbol, size, opacity) -> dict:
     classes = np.asarray(classes, dtype=int)
+    name = words[role]
     return dict(
         type="scatter",
         x=coords[:, 0],
@@ -126,13 +135,15 @@ def _points(coords, classes, colours, names, name, symbol, size, opacity) -> dic
             "color": colours[classes].tolist(),
             "line": {"width": 1, "color": "black"},
         },
-        hovertemplate=f"{name}<br>class %{{customdata[0]}}: %{{customdata[1]}}<extra></extra>",
+        hovertemplate=words["hover_member"].format(role=name, k="%{customdata[0]}", name="%{customdata[1]}")
+        + "<extra></extra>",
     )
 
 
-def _queries(trace: PushTrace, colours: np.ndarray, names: np.ndarray, name: str) -> go.Scatter:
+def _queries(trace: PushTrace, colours: np.ndarray, names: np.ndarray, words: dict[str, str]) -> dict:
     wrong = trace.predictions != trace.query_y
-    predicted = np.where(trace.predictions < 0, "none", trace.predictions.astype(str))
+    predicted = np.where(trace.predictions < 0, words["none"], trace.predictions.astype(str))
+    name = words["query"]
     return dict(
         type="scatter",
         x=trace.query_coords[:, 0],
@@ -146,7 +157,10 @@ def _queries(trace: PushTrace, colours: np.ndarray, names: np.ndarray, name: str
             "color": colours[trace.query_y].tolist(),
             "line": {"width": 2, "color": colours[trace.query_y].tolist()},
         },
-        hovertemplate="query of class %{customdata[0]}: %{customdata[1]}<br>predicted: %{customdata[2]}<extra></extra>",
+        hovertemplate=words["hover_query"].format(
+            role=name, k="%{customdata[0]}", name="%{customdata[1]}", predicted="%{customdata[2]}"
+        )
+        + "<extra></extra>",
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,6 +35,8 @@ def relation_heatmap(
     colorbar_title: str = "relation score",
     height: int | None = None,
     show_images: bool = True,
+    class_labels: list[str] | None = None,
+    hover: str = "query %{y} vs class %{x}: %{z:.3f}",
 ) -> go.Figure:
     """Scores [Q, n_way] in [0, 1]: one row per query (its image at the left), one column per class
     (its support images on top); each row's highest score is boxed, green when it is the true class.
@@ -41,6 +44,7 @@ def relation_heatmap(
     ``height`` (px, default ``natural_heatmap_height``) fits the figure to a screen: rows then shrink, and
     below ``TICK_ROW_PX`` a row only every few rows is labelled, below ``MIN_TEXT_ROW_PX`` the cells lose
     their numbers. ``show_images`` False (or more than ``MAX_THUMBNAIL_ROWS`` rows) leaves the images out.
+    ``class_labels`` name the columns ("class k" by default); ``hover`` is the cells' plotly hover template.
     """
     n_query, n_way = scores.shape
     show_images = show_images and n_query <= MAX_THUMBNAIL_ROWS and bool(query_images or class_images)
@@ -51,7 +55,7 @@ def relation_heatmap(
     figure = go.Figure(go.Heatmap(
         z=scores.tolist(), x=list(range(n_way)), y=list(range(n_query)), zmin=0, zmax=1, colorscale="Viridis",
         colorbar={"title": colorbar_title}, texttemplate="%{z:.2f}" if write_numbers else None,
-        hovertemplate="query %{y} vs class %{x}: %{z:.3f}<extra></extra>",
+        hovertemplate=f"{hover}<extra></extra>",
     ))  # fmt: skip
     best = scores.argmax(1)
     # One layout update for all boxes and images: plotly's add_shape and add_layout_image copy the whole
@@ -67,7 +71,7 @@ def relation_heatmap(
         title=title if title is not None else "Relation score of every query (rows) with every class (columns) · "
         f"boxed: the prediction, red when wrong ({wrong} of {n_query})",
         xaxis={"range": [-1.6 if show_images else -0.5, n_way - 0.5], "tickvals": list(range(n_way)),
-               "ticktext": [f"class {k}" for k in range(n_way)], "side": "bottom"},
+               "ticktext": class_labels or [f"class {k}" for k in range(n_way)], "side": "bottom"},
         yaxis={"range": [n_query - 0.5, -1.6 if show_images else -0.5], "tickvals": rows,
                "ticktext": [f"q{i} ({int(query_y[i])})" for i in rows]},
         height=height, margin=HEATMAP_MARGIN,
@@ -84,10 +88,12 @@ def _axis_images(query_images: list[np.ndarray], class_images: list[np.ndarray])
     return rows + columns
 
 
-def score_bars(values: np.ndarray, true_label: int, title: str, y_title: str, y_range=None) -> go.Figure:
-    """One query's value for each class (relation scores, or distances), the true class outlined."""
+def score_bars(values: np.ndarray, true_label: int, title: str, y_title: str, y_range=None, *,
+               class_labels: list[str] | None = None) -> go.Figure:  # fmt: skip
+    """One query's value for each class (relation scores, or distances), the true class outlined; the bars are
+    named by ``class_labels`` ("class k" by default)."""
     figure = go.Figure(go.Bar(
-        x=[f"class {k}" for k in range(len(values))], y=values,
+        x=class_labels or [f"class {k}" for k in range(len(values))], y=values,
         marker={"color": [class_colour(k) for k in range(len(values))],
                 "line": {"width": [3 if k == true_label else 0 for k in range(len(values))], "color": "black"}},
         hovertemplate="%{x}: %{y:.3f}<extra></extra>",
@@ -97,11 +103,33 @@ def score_bars(values: np.ndarray, true_label: int, title: str, y_title: str, y_
     return figure
 
 
-def architecture_dot(shapes: RelationShapes, n_query: int, n_way: int, font_pt: int = 10) -> str:
+@dataclass(frozen=True)
+class ArchitectureText:
+    """The words in the boxes of ``architecture_dot``, from the caller (the page's language); a line break is
+    a newline, and ``concatenate`` may name ``{n_query}`` and ``{n_way}``."""
+
+    support: str = "support images"
+    query: str = "query images"
+    embedding: str = "embedding f_φ: 4 conv blocks\n(max-pool after 2)"
+    sum: str = "sum over\neach class's shots"
+    concatenate: str = "concatenate class ⊕ query\n({n_query}×{n_way} pairs)"
+    relation: str = "relation g_φ: 2 conv blocks\n→ 8 → 1, sigmoid"
+    score: str = "score r ∈ [0, 1]"
+
+
+def _dot_label(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def architecture_dot(shapes: RelationShapes, n_query: int, n_way: int, font_pt: int = 10,
+                     text: ArchitectureText | None = None) -> str:  # fmt: skip
     """The network as a Graphviz graph, top to bottom, each arrow labelled with the tensor shape it carries.
 
     ``font_pt`` sizes the boxes around the labels; it should match the size the text is drawn at (Streamlit
     draws all Graphviz text at 9.6 of the drawing's units), and the drawing is then scaled as a whole."""
+    words = text or ArchitectureText()
+    label = {name: _dot_label(getattr(words, name)) for name in ArchitectureText.__dataclass_fields__}
+    label["concatenate"] = label["concatenate"].format(n_query=n_query, n_way=n_way)
 
     def size(shape: tuple[int, ...]) -> str:
         return "×".join(str(v) for v in shape)
@@ -110,12 +138,12 @@ def architecture_dot(shapes: RelationShapes, n_query: int, n_way: int, font_pt: 
   rankdir=TB; nodesep=0.25; ranksep=0.3;
   node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="sans-serif", fontsize={font_pt}];
   edge [fontname="sans-serif", fontsize={font_pt}];
-  support [label="support images", fillcolor="#ffffff"]; query [label="query images", fillcolor="#ffffff"];
+  support [label="{label["support"]}", fillcolor="#ffffff"]; query [label="{label["query"]}", fillcolor="#ffffff"];
   {{rank=same; support; query}}
-  embed [label="embedding f_φ: 4 conv blocks\\n(max-pool after 2)"];
-  sum [label="sum over\\neach class's shots"]; concat [label="concatenate class ⊕ query\\n({n_query}×{n_way} pairs)"];
-  relate [label="relation g_φ: 2 conv blocks\\n→ 8 → 1, sigmoid"];
-  score [label="score r ∈ [0, 1]", fillcolor="#ffffff"];
+  embed [label="{label["embedding"]}"];
+  sum [label="{label["sum"]}"]; concat [label="{label["concatenate"]}"];
+  relate [label="{label["relation"]}"];
+  score [label="{label["score"]}", fillcolor="#ffffff"];
   support -> embed [label="{size(shapes.image)}"]; query -> embed [label="{size(shapes.image)}"];
   embed -> sum [label="{size(shapes.embedding)}"]; sum -> concat [label="{size(shapes.class_feature)}"];
   embed -> concat [label="{size(shapes.embedding)}"]; concat -> relate [label="{size(shapes.pair)}"];

@@ -9,6 +9,7 @@ import torch
 
 from core.algorithms import MAML, FewShotAlgorithm
 from core.episodes import Episode
+from core.errors import InputError
 from core.user import ClassSet, prepare_for_model
 
 
@@ -52,13 +53,15 @@ def class_set_episode(class_set: ClassSet, algorithm: FewShotAlgorithm) -> Episo
 def classify(class_set: ClassSet, algorithm: FewShotAlgorithm, maml_steps: int | None = None) -> UserResult:
     """Probabilities of each query for each class, and the trace the pages draw.
 
-    Raises ValueError with what to do when the model cannot take this set (a MAML head of another size).
+    Raises an ``InputError`` (a ValueError) saying what to do when the model cannot take this set
+    (a MAML head of another size).
     """
     if isinstance(algorithm, MAML) and len(class_set.classes) != algorithm.n_way:
-        raise ValueError(
+        raise InputError(
             f"this MAML model classifies exactly {algorithm.n_way} classes and the set has "
-            f"{len(class_set.classes)}; use {algorithm.n_way} classes or another model"
-        )
+            f"{len(class_set.classes)}; use {algorithm.n_way} classes or another model",
+            code="classify.maml_n_way", n_way=algorithm.n_way, classes=len(class_set.classes),
+        )  # fmt: skip
     episode = class_set_episode(class_set, algorithm)
     algorithm.eval()
     support_x, support_y, query_x, _ = algorithm.inputs(episode)

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from core.datasets.images import has_colour, to_mode
+from core.errors import CodedError, Message
 
 INK_THRESHOLD = 48  # a pixel is ink when a channel differs from the background by more (JPEG noise is ~10-20)
 
@@ -42,11 +43,11 @@ class ImageLimits:
         return self.max_classes * self.max_images_per_class + self.max_query_images + 1
 
 
-class UserImageError(ValueError):
+class UserImageError(CodedError, ValueError):
     """An uploaded file that cannot be used; the message names it and says what to do."""
 
 
-class ClassSetError(ValueError):
+class ClassSetError(CodedError, ValueError):
     """A zip that is not a usable class set; the message says why and what to do."""
 
 
@@ -55,34 +56,46 @@ class DecodedImage:
     """An "L" or "RGB" image, fully loaded, and a sentence about anything changed on the way (or None)."""
 
     image: Image.Image
-    note: str | None = None
+    note: Message | None = None
 
 
 def decode_image(name: str, data: bytes, limits: ImageLimits = ImageLimits()) -> DecodedImage:
     """Uploaded bytes -> an upright "L" or "RGB" image; raises `UserImageError` for anything unusable."""
     label = display_name(name)
     if not data:
-        raise UserImageError(f"{label}: the file is empty (0 bytes); upload the picture again or choose another file")
-    if len(data) > limits.max_file_bytes:
         raise UserImageError(
-            f"{label}: the file is {len(data) / 1e6:.1f} MB, over the {limits.max_file_bytes / 1e6:g} MB"
-            " limit; upload a smaller version (for example a JPEG, or fewer pixels)"
-        )
+            f"{label}: the file is empty (0 bytes); upload the picture again or choose another file",
+            code="image.empty", name=label,
+        )  # fmt: skip
+    if len(data) > limits.max_file_bytes:
+        size_mb, limit_mb = len(data) / 1e6, limits.max_file_bytes / 1e6
+        raise UserImageError(
+            f"{label}: the file is {size_mb:.1f} MB, over the {limit_mb:g} MB"
+            " limit; upload a smaller version (for example a JPEG, or fewer pixels)",
+            code="image.file_too_large", name=label, size_mb=size_mb, limit_mb=limit_mb,
+        )  # fmt: skip
     image = _open(label, data, limits)
     try:  # a decoder can fail in many ways on damaged bytes; all of them mean the same to the person
         frames = getattr(image, "n_frames", 1)  # reads every frame's header: damaged ones fail here
         several = frames > 1 and image.format != "MPO"
-        note = f"{label}: only the first of its {frames} frames was used." if several else None
+        note = (Message(f"{label}: only the first of its {frames} frames was used.", code="image.first_frame",
+                        name=label, frames=frames) if several else None)  # fmt: skip
         image.draft(None, (limits.max_side, limits.max_side))  # JPEG only: decode at a reduced scale, cheaply
         image.load()
         image = ImageOps.exif_transpose(image)
     except Exception as error:
         raise UserImageError(
             f"{label}: the {image.format} data is damaged or incomplete ({error}); "
-            "save or export the picture again and upload the new file"
+            "save or export the picture again and upload the new file",
+            code="image.damaged_detail",
+            name=label,
+            kind=image.format,
+            detail=str(error),
         ) from error
     decoded = normalise_image(label, image, limits)
-    return DecodedImage(decoded.image, " ".join(n for n in (note, decoded.note) if n) or None)
+    if note and decoded.note:
+        note = Message(f"{note} {decoded.note}", code="image.two_notes", first=note, second=decoded.note)
+    return DecodedImage(decoded.image, note or decoded.note)
 
 
 def normalise_image(name: str, image: Image.Image | np.ndarray, limits: ImageLimits = ImageLimits()) -> DecodedImage:
@@ -96,7 +109,10 @@ def normalise_image(name: str, image: Image.Image | np.ndarray, limits: ImageLim
     except (ValueError, OSError) as error:  # Pillow cannot convert some rare modes (LAB to RGB in old versions...)
         raise UserImageError(
             f"{label}: its colour format ({image.mode}) cannot be read; "
-            "save it as an ordinary RGB or grayscale PNG or JPEG and upload that"
+            "save it as an ordinary RGB or grayscale PNG or JPEG and upload that",
+            code="image.colour_format",
+            name=label,
+            mode=image.mode,
         ) from error
 
 
@@ -110,30 +126,43 @@ def _open(label: str, data: bytes, limits: ImageLimits) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=_FORMATS)  # reads the header only
     except Image.DecompressionBombError as error:
+        limit = limits.max_pixels / 1e6
         raise UserImageError(
-            f"{label}: the image has far more than {limits.max_pixels / 1e6:g} megapixels; "
-            "resize it (for example to 2000 pixels on its longer side) and upload it again"
+            f"{label}: the image has far more than {limit:g} megapixels; "
+            "resize it (for example to 2000 pixels on its longer side) and upload it again",
+            code="image.bomb",
+            name=label,
+            limit_mp=limit,
         ) from error
     except Exception as error:
-        raise UserImageError(_unreadable(label, data)) from error
+        raise _unreadable(label, data) from error
     _check_size(label, image.size, limits)
     return image
 
 
-def _unreadable(label: str, data: bytes) -> str:
+def _unreadable(label: str, data: bytes) -> UserImageError:
     head = data[:1024]
     kind = next((k for magic, k in _MAGIC if head.startswith(magic)), None)
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         kind = "WebP"
     if kind:
-        return f"{label}: the {kind} data is damaged or incomplete; save or export the picture again and upload it"
+        return UserImageError(
+            f"{label}: the {kind} data is damaged or incomplete; save or export the picture again and upload it",
+            code="image.damaged", name=label, kind=kind,
+        )  # fmt: skip
     if head[4:8] == b"ftyp":
-        return f"{label}: HEIC/AVIF photos cannot be read here; export it as JPEG or PNG and upload that"
+        return UserImageError(
+            f"{label}: HEIC/AVIF photos cannot be read here; export it as JPEG or PNG and upload that",
+            code="image.heic", name=label,
+        )  # fmt: skip
     if head[:4] == b"%PDF":
-        return f"{label}: a PDF, not an image; export the page as PNG or JPEG and upload that"
+        return UserImageError(f"{label}: a PDF, not an image; export the page as PNG or JPEG and upload that",
+                              code="image.pdf", name=label)  # fmt: skip
     if b"<svg" in head.lower():
-        return f"{label}: an SVG drawing, not a picture of pixels; export it as PNG and upload that"
-    return f"{label}: not an image (the bytes are not {_KINDS}); upload the picture itself"
+        return UserImageError(f"{label}: an SVG drawing, not a picture of pixels; export it as PNG and upload that",
+                              code="image.svg", name=label)  # fmt: skip
+    return UserImageError(f"{label}: not an image (the bytes are not {_KINDS}); upload the picture itself",
+                          code="image.not_an_image", name=label, kinds=_KINDS)  # fmt: skip
 
 
 _MAGIC = (
@@ -149,16 +178,20 @@ _MAGIC = (
 def _check_size(label: str, size: tuple[int, int], limits: ImageLimits) -> None:
     width, height = size
     if width * height > limits.max_pixels:
+        pixels_mp, limit_mp = width * height / 1e6, limits.max_pixels / 1e6
         raise UserImageError(
-            f"{label}: the image is {width}×{height} pixels ({width * height / 1e6:.1f} megapixels), "
-            f"over the {limits.max_pixels / 1e6:g} megapixel limit; resize it (for example to 2000 "
-            "pixels on its longer side) and upload it again"
-        )
+            f"{label}: the image is {width}×{height} pixels ({pixels_mp:.1f} megapixels), "
+            f"over the {limit_mp:g} megapixel limit; resize it (for example to 2000 "
+            "pixels on its longer side) and upload it again",
+            code="image.too_many_pixels", name=label, width=width, height=height, pixels_mp=pixels_mp,
+            limit_mp=limit_mp,
+        )  # fmt: skip
     if min(width, height) < limits.min_side:
         raise UserImageError(
             f"{label}: the image is only {width}×{height} pixels, too small to show a shape (at least "
-            f"{limits.min_side}×{limits.min_side} is needed); upload a larger picture"
-        )
+            f"{limits.min_side}×{limits.min_side} is needed); upload a larger picture",
+            code="image.too_small", name=label, width=width, height=height, min_side=limits.min_side,
+        )  # fmt: skip
 
 
 def standardise(label: str, image: Image.Image, max_side: int) -> DecodedImage:
@@ -208,7 +241,8 @@ def _flatten_alpha(label: str, rgba: Image.Image, colour: bool) -> DecodedImage:
     flat = Image.alpha_composite(background, rgba).convert("RGB" if colour else "L")
     note = None
     if light and (alpha < 1).any():
-        note = f"{label}: its transparent background was filled with black so that its light drawing stays visible."
+        note = Message(
+            f"{label}: its transparent background was filled with black so that its light drawing stays visible.",
+            code="image.black_background", name=label,
+        )  # fmt: skip
     return DecodedImage(flat, note)
-
-

@@ -85,5 +85,3 @@ def _ink(image: Image.Image) -> tuple[tuple[int, int, int, int] | None, int | tu
     if rows.size == 0:
         return None, fill
     return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1), fill
-
-
