@@ -82,7 +82,7 @@ def show_model_view(result: UserResult) -> None:
         for k, name in enumerate(result.class_names):
             left, right = st.columns([1, 5], vertical_alignment="center")
             left.markdown(f"**{name}**")
-            right.image(image_row(episode.support_x[episode.support_y == k], scale))
+            right.image(png_data_url(image_row(episode.support_x[episode.support_y == k], scale)))
         st.markdown(t("your.queries_bold"))
         st.image(png_data_url(image_row(episode.query_x, scale)))
 
@@ -112,7 +112,7 @@ def _gallery(result: UserResult, query_names: list[str]) -> None:
     for start in range(0, len(query_names), GALLERY_COLUMNS):
         columns = st.columns(GALLERY_COLUMNS)
         for column, q in zip(columns, range(start, min(start + GALLERY_COLUMNS, len(query_names))), strict=False):
-            column.image(pictures[q], width=THUMBNAIL_PX)
+            column.image(png_data_url(pictures[q]), width=THUMBNAIL_PX)
             predicted = names[int(result.predictions[q])]
             column.caption(f"{short_name(query_names[q], 14)}  \n→ {short_name(predicted, 12)} ({best[q]:.0%})",
                            help=f"{query_names[q]} → {predicted}")  # fmt: skip
