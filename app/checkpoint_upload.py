@@ -25,7 +25,8 @@ from core.user import display_name
 
 
 def max_upload_bytes() -> int:
-    """Per file and for a zip's contents (20 MB, 5 in the public demo); shipped checkpoints are 0.5-1 MB."""
+    """Per file and for a zip's contents (20 MB, 5 in the public demo); shipped checkpoints are 0.5-2.8 MB
+    (those with 10 snapshots are the larger)."""
     return server_limits().checkpoint_mb * 2**20
 
 
