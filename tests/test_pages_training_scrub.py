@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
 def scrub_script() -> None:
@@ -78,17 +81,34 @@ def test_a_model_trained_in_the_protonet_page_keeps_its_snapshots_and_replays_th
     assert untrained["data"][-1]["x"] != trained["data"][-1]["x"]  # the points moved between the two steps
 
 
-def test_a_shipped_model_without_snapshots_says_how_to_get_a_replay():
+def test_the_shipped_models_replay_their_training_and_one_without_snapshots_says_how_to_get_it():
     at = open_page("pages/2_Prototypical_Networks.py")
     if at.radio(key="protonet_model_source").value != "shipped checkpoint":
         pytest.skip("no shipped Prototypical Networks checkpoint (make_assets has not run)")
-    assert len(replay_captions(at)) == 1
-    assert not [s for s in at.select_slider if s.key == "protonet_replay_step"]
+    name = at.selectbox(key="protonet_shipped").value
+    steps = json.loads((ASSETS / f"{name}.json").read_text())["snapshots"]["steps"]
+    at.session_state["protonet_replay_open"] = True
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    slider = at.select_slider(key="protonet_replay_step")
+    assert slider.options == [f"{step:,}" for step in steps] and slider.value == steps[-1] and len(steps) == 10
+    assert title(chart(at, "protonet_replay_map")).startswith(f"Step {steps[-1]:,}: accuracy ")
+
     at.switch_page("pages/3_MAML.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    if at.radio(key="maml_model_source").value == "shipped checkpoint":
-        assert len(replay_captions(at)) == 1
-        assert not [s for s in at.select_slider if s.key == "maml_replay_step"]
+    if at.radio(key="maml_model_source").value != "shipped checkpoint":
+        return
+    name = at.selectbox(key="maml_shipped").value
+    steps = json.loads((ASSETS / f"{name}.json").read_text())["snapshots"]["steps"]
+    at.session_state["maml_replay_open"] = True
+    at.run()
+    assert at.select_slider(key="maml_replay_step").options == [f"{step:,}" for step in steps]
+    assert title(chart(at, "maml_replay_loss")).startswith(f"Step {steps[-1]:,}: query loss ")
+    without = [n for n in at.selectbox(key="maml_shipped").options if n.startswith("fomaml")]
+    at.selectbox(key="maml_shipped").set_value(without[0]).run()  # first-order MAML is shipped without snapshots
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(replay_captions(at)) == 1
+    assert not [s for s in at.select_slider if s.key == "maml_replay_step"]
 
 
 def test_a_maml_model_trained_in_the_page_replays_the_inner_loop_at_each_kept_step():
