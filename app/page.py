@@ -42,6 +42,14 @@ PAGE_STATE = {
 KEPT_SUFFIXES = ("_training", "_snapshots", "_trained_names")
 KEPT_KEYS = ("your_set",)
 
+
+def key_by_size(key: str, small: bool) -> str:
+    """A widget key per size class, for a toggle whose default follows the episode's size (thumbnails on for
+    a small episode, off for a big one): the visitor's choice is kept per class, so after a big episode a small
+    one shows its images again instead of staying off."""
+    return f"{key}_{'small' if small else 'large'}"
+
+
 # The sidebar's navigation: (section, [(page file, name, icon)]). Titles are the catalog's
 # ``nav.<section>`` and ``nav.<name>``. Streamlit's automatic navigation is off
 # (.streamlit/config.toml), so these titles are the only ones a visitor sees.

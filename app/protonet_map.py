@@ -8,6 +8,7 @@ import torch
 from app.algorithm_inputs import AlgorithmInputs
 from app.charts import show_chart
 from app.i18n import t
+from app.page import key_by_size
 from app.protonet_push import accuracy_metric, draw_pushed_map, pushed_map
 from app.protonet_view import (
     draw_embedding_map,
@@ -45,7 +46,8 @@ def show_map_section(
         left, right = st.columns([3, 2])
         method = map_method(left)
         n_points = len(sampled.support_y) + len(sampled.query_y)
-        thumbnails = right.toggle(t("protonet.map.thumbnails"), value=n_points <= 150, key="protonet_thumbnails")
+        thumbnails = right.toggle(t("protonet.map.thumbnails"), value=n_points <= 150,
+                                  key=key_by_size("protonet_thumbnails", n_points <= 150))  # fmt: skip
         if method == "tsne":
             perplexity = st.slider(t("protonet.view.perplexity"), 2, 50, 10, key="protonet_perplexity")
             regions = "plane"

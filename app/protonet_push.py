@@ -31,6 +31,7 @@ from core.figures.prototypes import prototype_map
 from core.user import UserImageError, decode_image, prepare_for_model
 
 STATE = "protonet_push"
+EPISODE_WIDGETS = ("protonet_keep", "protonet_outlier", "protonet_outlier_class", "protonet_drawing_class")
 N_UNSEEN = 4  # outlier candidates from classes outside the episode
 LEGEND_KEYS = ("regions", "dropped", "support", "outlier", "drawing", "query", "sampled", "prototype", "hover_member",
                "hover_query", "none")  # fmt: skip
@@ -72,7 +73,8 @@ def _state(inputs: AlgorithmInputs, episode: Episode) -> dict:
     key = episode_key(inputs, episode)
     state = st.session_state.get(STATE)
     if state is None or state["key"] != key:
-        st.session_state.pop("protonet_keep", None)
+        for widget in EPISODE_WIDGETS:  # their values index this episode's images and classes
+            st.session_state.pop(widget, None)
         extra_x, extra_names = outside_images(
             inputs.dataset, inputs.choice.split, episode.class_ids, N_UNSEEN, episode.seed * 100_003 + episode.index
         )

@@ -8,6 +8,7 @@ import torch
 
 from app.charts import show_chart
 from app.i18n import t
+from app.page import key_by_size
 from app.protonet_mistake import explain_mistake
 from core.algorithms.protonet import PrototypeTrace
 from core.episodes import Episode
@@ -64,7 +65,8 @@ def show_embedding_map(trace: PrototypeTrace, episode: Episode) -> None:
     method = map_method(left)
     perplexity = middle.slider(t("protonet.view.perplexity"), 2, 50, 10, key="protonet_perplexity",
                                disabled=method != "tsne")  # fmt: skip
-    thumbnails = right.toggle(t("protonet.view.show_images"), value=n_points <= 150, key="protonet_thumbnails")
+    thumbnails = right.toggle(t("protonet.view.show_images"), value=n_points <= 150,
+                              key=key_by_size("protonet_thumbnails", n_points <= 150))  # fmt: skip
     draw_embedding_map(trace, episode, method, perplexity, thumbnails)
 
 

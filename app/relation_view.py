@@ -9,6 +9,7 @@ from app.charts import show_chart
 from app.i18n import t
 from app.model_picker import TRAIN
 from app.models import load_shipped, preferred_shipped, shipped_checkpoints
+from app.page import key_by_size
 from core.algorithms import PrototypicalNetworks
 from core.algorithms.relationnet import RelationTrace
 from core.episodes import Episode
@@ -51,7 +52,8 @@ def layout():
 
 
 def thumbnail_toggle(n_query: int) -> bool:
-    return st.toggle(t("relation.thumbnails"), value=n_query <= THUMBNAILS_UP_TO_ROWS, key="relation_thumbnails",
+    return st.toggle(t("relation.thumbnails"), value=n_query <= THUMBNAILS_UP_TO_ROWS,
+                     key=key_by_size("relation_thumbnails", n_query <= THUMBNAILS_UP_TO_ROWS),
                      help=t("relation.thumbnails_help"))  # fmt: skip
 
 

@@ -124,3 +124,15 @@ def test_the_page_reads_chinese_with_lang_zh():
     assert at.metric[0].label == "本任务查询样本上的准确率"
     assert at.subheader[0].value == "更多样本：原型逐渐稳定"
     assert at.selectbox(key="protonet_query").options[0] == "q0：类别 0"
+
+
+def test_the_images_on_the_map_come_back_when_a_big_episode_gives_way_to_a_small_one():
+    at = open_page(PROTONET, n_way=20, n_shot=5)  # 20 x (5 + 15) points and 20 prototypes: images off
+    assert at.toggle(key="protonet_thumbnails_large").value is False
+    at.number_input(key="n_way").set_value(5).run()
+    at.number_input(key="n_shot").set_value(1).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.toggle(key="protonet_thumbnails_small").value is True  # not left off by the big episode
+    at.toggle(key="protonet_thumbnails_small").set_value(False).run()  # the visitor's choice for small episodes
+    at.number_input(key="n_shot").set_value(2).run()
+    assert at.toggle(key="protonet_thumbnails_small").value is False

@@ -148,10 +148,10 @@ def test_a_drawing_can_take_either_place_of_the_probe(monkeypatch):
 
 def test_twenty_way_heat_map_fits_the_first_screen_without_its_thumbnails():
     at = relation_with_model(n_way=20, n_query=3)
-    assert at.toggle(key="relation_thumbnails").value is False  # 60 rows: images too small to read
+    assert at.toggle(key="relation_thumbnails_large").value is False  # 60 rows: images too small to read
     heatmap = chart(at, "Relation scores, query × class")
     assert heatmap["layout"]["height"] <= FIRST_SCREEN_HEATMAP_PX and not heatmap["layout"].get("images")
-    at.toggle(key="relation_thumbnails").set_value(True).run()
+    at.toggle(key="relation_thumbnails_large").set_value(True).run()
     heatmap = chart(at, "Relation scores, query × class")
     assert len(heatmap["layout"]["images"]) == 60 + 20 and heatmap["layout"]["height"] <= FIRST_SCREEN_HEATMAP_PX
 
