@@ -101,3 +101,27 @@ def test_twenty_training_steps_give_the_same_weights_by_loop_one_pass_and_passes
         # float64: in float32, Adam's first steps (lr x the gradient's sign) turn rounding noise in
         # near-zero gradients into whole steps, and the runs drift apart by ~1e-2
         assert torch.allclose(loop, batched, rtol=1e-7, atol=1e-9)
+
+
+def test_pooling_before_batch_norms_affine_map_keeps_values_and_second_derivatives():
+    """batch_norm_pooled = max_pool(batch_norm_from_moments(.)), negative scales included (they flip the pool)."""
+    from torch.nn import functional as F
+
+    from core.algorithms.adaptation import batch_norm_from_moments, batch_norm_pooled
+
+    torch.manual_seed(0)
+    x = torch.randn(6, 8, 10, 10, dtype=torch.float64, requires_grad=True)
+    scale = torch.randn(8, dtype=torch.float64).requires_grad_()  # about half of them negative
+    shift = torch.randn(8, dtype=torch.float64, requires_grad=True)
+    assert (scale < 0).any() and (scale > 0).any()
+    weights, probe = torch.randn(6, 8, 5, 5, dtype=torch.float64), torch.randn(6, 8, 10, 10, dtype=torch.float64)
+
+    def first_and_second(out):
+        first = torch.autograd.grad((out * weights).square().sum(), (x, scale, shift), create_graph=True)
+        second = torch.autograd.grad((first[0] * probe).sum() + first[1].sum() + first[2].sum(), (x, scale, shift))
+        return out, *first, *second
+
+    reference = first_and_second(F.max_pool2d(batch_norm_from_moments(x, scale, shift), 2))
+    pooled = first_and_second(batch_norm_pooled(x, scale, shift))
+    for ours, theirs in zip(pooled, reference, strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-9, atol=1e-11)

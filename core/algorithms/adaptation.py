@@ -112,14 +112,56 @@ def task_batched_classifier(params: Params, images: torch.Tensor, second_order: 
         weight = params[f"{prefix}.0.weight"]
         x = F.conv2d(x, weight.flatten(0, 1), params[f"{prefix}.0.bias"].flatten(), padding=1, groups=tasks)
         scale, shift = params[f"{prefix}.1.weight"].flatten(), params[f"{prefix}.1.bias"].flatten()
-        if second_order:
-            x = batch_norm_from_moments(x, scale, shift)
+        if second_order:  # 1.3x the whole 20-way step over batch_norm_from_moments then pooling
+            x = F.relu(batch_norm_pooled(x, scale, shift))
         else:  # one fused kernel, and 2x faster to differentiate once
             x = F.batch_norm(x, None, None, scale, shift, training=True, eps=BATCH_NORM_EPS)
-        x = F.relu(F.max_pool2d(x, 2))  # = pool(relu(x)), both monotone; ReLU on a quarter of the values
+            x = F.relu(F.max_pool2d(x, 2))  # = pool(relu(x)), both monotone; ReLU on a quarter of the values
         block += 1
     features = x.reshape(count, tasks, -1).transpose(0, 1)  # [T, N, D], each task's channels, then positions
     return torch.baddbmm(params["head.bias"].unsqueeze(1), features, params["head.weight"].transpose(1, 2))
+
+
+class _Standardise(torch.autograd.Function):
+    """x [N, C, H, W] -> (x - mean) * rstd and rstd [1, C, 1, 1], per channel over N, H and W.
+
+    The backward is the closed form, written in differentiable operations on the saved
+    outputs, so autograd differentiates it again (through this function) for MAML's
+    second order: far fewer full-size passes than differentiating the elementary forward twice.
+    """
+
+    @staticmethod
+    def forward(x: torch.Tensor, sign: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        mean = x.mean(dim=(0, 2, 3), keepdim=True)
+        centred = x - mean
+        rstd = torch.rsqrt(centred.square().mean(dim=(0, 2, 3), keepdim=True) + BATCH_NORM_EPS)
+        if sign is not None:  # a constant +-1 per channel: the same backward formula holds with rstd * sign
+            rstd = rstd * sign
+        return centred.mul_(rstd), rstd
+
+    @staticmethod
+    def setup_context(ctx, inputs, output) -> None:
+        ctx.save_for_backward(*output)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor, grad_rstd: torch.Tensor) -> tuple[torch.Tensor, None]:
+        standardised, rstd = ctx.saved_tensors
+        count = standardised.numel() // standardised.shape[1]
+        grad_mean = grad.sum(dim=(0, 2, 3), keepdim=True) / count
+        along = (grad * standardised).sum(dim=(0, 2, 3), keepdim=True) / count + grad_rstd * rstd / count
+        return torch.addcmul(grad * rstd - grad_mean * rstd, standardised, along * rstd, value=-1), None
+
+
+def batch_norm_pooled(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """``max_pool2d(batch_norm_from_moments(x, scale, shift), 2)``: the same values and derivatives, faster.
+
+    Standardising is increasing per channel, so the pool can come before the affine map:
+    pool(scale * z + shift) = |scale| * pool(sign(scale) * z) + shift, the sign folded into
+    the standardisation. The affine map and its derivatives then run on a quarter of the values.
+    """
+    sign = torch.where(scale.detach() >= 0, 1.0, -1.0).to(x.dtype)
+    standardised, _ = _Standardise.apply(x, sign[:, None, None])
+    return torch.addcmul(shift[:, None, None], F.max_pool2d(standardised, 2), (scale * sign)[:, None, None])
 
 
 def batch_norm_from_moments(x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
