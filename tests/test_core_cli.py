@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -215,3 +216,26 @@ def test_snapshots_are_saved_with_the_checkpoint_and_a_resumed_run_keeps_the_ear
     )
     assert main(["train", *RESUMABLE, "--episodes", "2", "--out", str(tmp_path / "none")]) == 0
     assert load_snapshots(tmp_path / "none") == ()
+
+
+def test_a_ctrl_c_that_lands_in_a_finaliser_still_stops_the_run_after_that_step():
+    """Python prints and ignores a KeyboardInterrupt raised inside __del__; the flag drive() sets is not lost."""
+    import gc
+
+    from core.cli.progress import drive
+
+    class PressesCtrlC:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)
+
+    def steps():
+        for step in range(1, 11):
+            if step == 3:
+                PressesCtrlC()
+                gc.collect()
+            yield SimpleNamespace(step=step, loss=0.0, accuracy=0.0)
+            seen.append(step)
+
+    seen: list[int] = []
+    assert drive(steps(), 10, show=False) is True
+    assert seen == [1, 2]  # the step under way when Ctrl-C came was shown, then the run stopped

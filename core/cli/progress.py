@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from typing import IO
 
@@ -99,17 +101,36 @@ def _is_terminal(file: IO[str]) -> bool:
 
 
 def drive(run, total: int, show: bool = True) -> bool:
-    """Run to the end with a progress display (when ``show``); True when stopped by Ctrl-C."""
-    with ProgressBar(total, disable=not show) as progress:
-        try:
-            for record in run:
-                progress.update(record)
-        except KeyboardInterrupt:
-            progress.close()
-            if show:
-                print("interrupted: keeping the best weights so far", file=sys.stderr)
-            return True
-    return False
+    """Run to the end with a progress display (when ``show``); True when stopped by Ctrl-C.
+
+    The first Ctrl-C only raises a flag, checked after each step: a KeyboardInterrupt that lands
+    in a finaliser is printed and ignored by Python, and the run would go on (a CI run hung so).
+    A second Ctrl-C interrupts at once.
+    """
+    stop = threading.Event()
+
+    def on_ctrl_c(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    in_main = threading.current_thread() is threading.main_thread()  # only there can a handler be set
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if in_main else None
+    try:
+        with ProgressBar(total, disable=not show) as progress:
+            try:
+                for record in run:
+                    progress.update(record)
+                    if stop.is_set():
+                        break
+            except KeyboardInterrupt:
+                stop.set()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if stop.is_set() and show:
+        print("interrupted: keeping the best weights so far", file=sys.stderr)
+    return stop.is_set()
 
 
 _current: ProgressBar | None = None
