@@ -7,7 +7,7 @@ import streamlit as st
 from app.charts import show_chart
 from app.i18n import t
 from app.model_picker import ModelChoice
-from app.training_scrub import replay_expander, scrub_snapshots
+from app.training_scrub import last_replay, replay_expander, scrub_snapshots
 from core.algorithms import FewShotAlgorithm
 from core.episodes import Episode
 from core.figures.maml import inner_loop_curves
@@ -38,11 +38,7 @@ def replay_section(model: ModelChoice, episode: Episode, episode_key: object) ->
 
 def _adaptations(algorithm: FewShotAlgorithm, model_name: str, snapshots, episode: Episode, episode_key: object):
     key = (model_name, episode_key, tuple(s.step for s in snapshots))
-    cached = st.session_state.get(CACHE)
-    if cached is None or cached[0] != key:
-        cached = (key, maml_adaptations(algorithm, snapshots, episode))
-        st.session_state[CACHE] = cached
-    return cached[1]
+    return last_replay(CACHE, key, lambda: maml_adaptations(algorithm, snapshots, episode))
 
 
 def _draw(record: AdaptationAtStep, final: AdaptationAtStep, top: float) -> None:

@@ -9,7 +9,7 @@ from app.charts import show_chart
 from app.i18n import t
 from app.model_picker import ModelChoice
 from app.protonet_view import map_words, short_names
-from app.training_scrub import replay_expander, scrub_snapshots
+from app.training_scrub import last_replay, replay_expander, scrub_snapshots
 from core.algorithms import FewShotAlgorithm
 from core.episodes import Episode
 from core.figures.common import embedding_map
@@ -41,11 +41,7 @@ def _maps(
     algorithm: FewShotAlgorithm, model_name: str, snapshots, episode: Episode, episode_key: object
 ) -> tuple[MapAtStep, ...]:
     key = (model_name, episode_key, tuple(s.step for s in snapshots))
-    cached = st.session_state.get(CACHE)
-    if cached is None or cached[0] != key:
-        cached = (key, protonet_maps(algorithm, snapshots, episode))
-        st.session_state[CACHE] = cached
-    return cached[1]
+    return last_replay(CACHE, key, lambda: protonet_maps(algorithm, snapshots, episode))
 
 
 def _draw(record: MapAtStep, class_names: list[str]) -> None:

@@ -74,6 +74,16 @@ def _shipped_snapshots(path: str) -> tuple[Snapshot, ...]:
         return ()  # the model itself loaded, so a broken snapshot list only costs the replay
 
 
+def last_replay(cache: str, key: tuple, compute: Callable[[], object]) -> object:
+    """``compute()``, kept in the session under ``cache`` for one ``key`` (model, episode, snapshot steps):
+    sliding over the steps redraws from it, a new model or episode computes it again."""
+    cached = st.session_state.get(cache)
+    if cached is None or cached[0] != key:
+        cached = (key, compute())
+        st.session_state[cache] = cached
+    return cached[1]
+
+
 @contextmanager
 def replay_expander(prefix: str, table: str, model: ModelChoice) -> Iterator[tuple[Snapshot, ...]]:
     """A page's "replay training" expander (words from the catalog table ``table``), entered: yields the

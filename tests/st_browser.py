@@ -103,6 +103,22 @@ def rerun(page, action, timeout_ms: int = 120_000) -> None:
     wait_idle(page, timeout_ms)
 
 
+def train_in_page(page, app_url: str, path: str, steps_label: str, steps: int, wait: bool = True) -> None:
+    """Open an algorithm page, choose "train now", set ``steps_label`` to ``steps`` and press Train;
+    with ``wait``, until the run has finished."""
+    page.goto(f"{app_url}/{path}")
+    wait_idle(page)
+    rerun(page, lambda: page.locator('[data-testid="stMain"]').get_by_text("train now", exact=True).click())
+    field = page.get_by_label(steps_label)
+    field.fill(str(steps))
+    rerun(page, lambda: field.press("Enter"))
+    train = page.get_by_role("button", name="Train")
+    if wait:
+        rerun(page, train.click)
+    else:
+        train.click()
+
+
 def is_base_path_probe(url: str) -> bool:
     """Opened at /Episodes, Streamlit's frontend first probes /Episodes/_stcore/...: a 404 by design."""
     path = urlparse(url).path

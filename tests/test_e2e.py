@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from st_browser import loaded_images, rerun, run_finished, save_screenshot, stroke, wait_idle
+from st_browser import loaded_images, rerun, run_finished, save_screenshot, stroke, train_in_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,14 +64,7 @@ def test_a_pasted_link_shows_the_same_episode(app_url, page):
 
 
 def test_protonet_training_in_the_browser_can_be_stopped_and_keeps_the_model(app_url, page):
-    page.goto(f"{app_url}/Prototypical_Networks")
-    wait_idle(page)
-    main = page.locator('[data-testid="stMain"]')
-    rerun(page, lambda: main.get_by_text("train now", exact=True).click())
-    episodes = page.get_by_label("training episodes")
-    episodes.fill("5000")
-    rerun(page, lambda: episodes.press("Enter"))
-    page.get_by_role("button", name="Train").click()
+    train_in_page(page, app_url, "Prototypical_Networks", "training episodes", 5000, wait=False)
     page.wait_for_selector('[data-testid="stProgress"]', timeout=60_000)
     progress = "document.querySelector('[data-testid=\"stProgress\"]')?.innerText || ''"
     page.wait_for_function(f"/episode \\d+ of 5000/.test({progress})", timeout=60_000)

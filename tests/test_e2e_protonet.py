@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from st_browser import rerun, run_finished, save_screenshot, wait_idle
+from st_browser import rerun, run_finished, save_screenshot, stroke, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -17,16 +17,6 @@ MAP_DATA = f"""() => {{
   return {{stars: array(trace('prototype').x), text: array(trace('prototype').text),
            outliers: array(trace('outlier').x).length, drawings: array(trace('drawing').x).length}};
 }}"""
-
-
-def _stroke(page, canvas, points: list[tuple[float, float]]) -> None:
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
-    page.mouse.up()
 
 
 def test_pushing_the_prototypes_moves_the_map_at_once(app_url, page):
@@ -52,7 +42,7 @@ def test_pushing_the_prototypes_moves_the_map_at_once(app_url, page):
     canvas.wait_for()
     for attempt in range(3):  # a canvas that is still mounting can drop the first stroke
         finished = run_finished(page)
-        _stroke(page, canvas, [(0.2, 0.2), (0.5, 0.8), (0.8, 0.2)])
+        stroke(page, canvas, [(0.2, 0.2), (0.5, 0.8), (0.8, 0.2)])
         try:
             page.wait_for_function(finished, timeout=15_000)
             break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from st_browser import rerun, save_screenshot, wait_idle
+from st_browser import rerun, save_screenshot, train_in_page, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -18,14 +18,8 @@ def map_title_starts_with(prefix: str) -> str:
 
 
 def test_the_protonet_replay_slides_from_the_trained_map_to_the_untrained_one(app_url, page):
-    page.goto(f"{app_url}/Prototypical_Networks")
-    wait_idle(page)
+    train_in_page(page, app_url, "Prototypical_Networks", "training episodes", 6)
     main = page.locator('[data-testid="stMain"]')
-    rerun(page, lambda: main.get_by_text("train now", exact=True).click())
-    episodes = page.get_by_label("training episodes")
-    episodes.fill("6")
-    rerun(page, lambda: episodes.press("Enter"))
-    rerun(page, lambda: page.get_by_role("button", name="Train").click())
     replay = main.get_by_text("Replay training", exact=True)
     replay.wait_for(timeout=120_000)
     wait_idle(page)
@@ -41,14 +35,8 @@ def test_the_protonet_replay_slides_from_the_trained_map_to_the_untrained_one(ap
 
 
 def test_the_maml_replay_redraws_the_inner_loop_from_an_earlier_initialisation(app_url, page):
-    page.goto(f"{app_url}/MAML")
-    wait_idle(page)
+    train_in_page(page, app_url, "MAML", "outer steps (meta-batches)", 3)
     main = page.locator('[data-testid="stMain"]')
-    rerun(page, lambda: main.get_by_text("train now", exact=True).click())
-    episodes = page.get_by_label("outer steps (meta-batches)")
-    episodes.fill("3")
-    rerun(page, lambda: episodes.press("Enter"))
-    rerun(page, lambda: page.get_by_role("button", name="Train").click())
     replay = main.get_by_text("Replay meta-training", exact=True)
     replay.wait_for(timeout=120_000)
     wait_idle(page)
