@@ -58,3 +58,11 @@ def test_split_images_come_only_from_that_split():
     dataset = from_class_lists("d", per_class, list("abcd"), ["test", "train", "test", "train"])
     assert sorted(dataset.split_images("train").flatten().tolist()) == [1, 1, 1, 3, 3, 3]
     assert len(dataset.split_images("train", limit=4)) == 4
+
+
+def test_a_plus_joins_splits_into_one_set_of_classes():
+    per_class = [torch.full((2, 1, 1, 1), c, dtype=torch.uint8) for c in range(5)]
+    dataset = from_class_lists("d", per_class, list("abcde"), ["train", "val", "test", "train", "val"])
+    assert dataset.classes_in("train+val").tolist() == [0, 1, 3, 4]
+    with pytest.raises(ValueError, match="no split 'nope'"):
+        dataset.classes_in("train+nope")

@@ -239,3 +239,20 @@ def test_a_ctrl_c_that_lands_in_a_finaliser_still_stops_the_run_after_that_step(
     seen: list[int] = []
     assert drive(steps(), 10, show=False) is True
     assert seen == [1, 2]  # the step under way when Ctrl-C came was shown, then the run stopped
+
+
+def test_train_on_val_draws_from_both_splits_and_keeps_the_last_weights_not_the_best(tmp_path, capsys):
+    out = tmp_path / "trainval"
+    assert main(["train", *SMALL_RUN, "--validate-every", "2", "--episodes", "6", "--train-on-val",
+                 "--out", str(out)]) == 0  # fmt: skip
+    record = read_metadata(out)
+    assert record["training"]["trained_on"] == f"{record['splits']['train']}+val"
+    assert record["training"]["config"]["keep_best"] is False
+    model, _ = load_checkpoint(out)
+    last = _last_weights(out)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, last[f"model.{key}"].to(value.dtype)), key
+    capsys.readouterr()
+    assert main(["train", *SMALL_RUN, "--validate-every", "2", "--episodes", "8",
+                 "--resume", str(out), "--out", str(tmp_path / "again")]) == 2  # fmt: skip
+    assert "train on val True (flags: False)" in capsys.readouterr().err

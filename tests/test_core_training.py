@@ -1,4 +1,5 @@
 import copy
+import math
 
 import pytest
 import torch
@@ -7,6 +8,7 @@ from core.algorithms import PrototypicalNetworks
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
 from core.training import Progress, TrainConfig, train
+from core.training.loop import cpu_has_bf16
 
 
 @pytest.fixture
@@ -91,10 +93,23 @@ def test_a_diverging_loss_stops_with_advice(setup):
         next(train(model, sampler, TrainConfig(episodes=2, validate_every=0)))
 
 
-def test_amp_is_refused_off_cuda_with_advice(setup):
+def test_amp_is_refused_on_a_cpu_without_bf16_instructions_with_advice(setup, monkeypatch):
     model, sampler, _ = setup
-    with pytest.raises(ValueError, match="needs a CUDA device.*--device cuda"):
+    monkeypatch.setattr("core.training.loop.cpu_has_bf16", lambda: False)
+    with pytest.raises(ValueError, match="needs a CUDA device or a CPU with bf16 instructions.*Drop --amp"):
         train(model, sampler, TrainConfig(episodes=1, amp=True))
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no bf16 instructions (AVX-512 BF16 or AMX)")
+def test_amp_on_a_bf16_cpu_trains_in_bf16_and_validates_in_float32(setup):
+    model, sampler, validation = setup
+    seen = []
+    model.backbone.blocks[0][0].register_forward_hook(lambda module, inputs, output: seen.append(output.dtype))
+    run = train(model, sampler, TrainConfig(episodes=2, validate_every=2, validation_episodes=2, amp=True), validation)
+    records = list(run)
+    assert torch.bfloat16 in seen and torch.float32 in seen  # training under autocast, validation outside it
+    assert all(math.isfinite(r.loss) for r in records) and records[-1].val_accuracy is not None
+    assert all(p.dtype == torch.float32 for p in model.parameters())
 
 
 def test_a_non_finite_loss_leaves_the_last_good_weights_and_statistics(setup, monkeypatch):

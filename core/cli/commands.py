@@ -111,13 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the weights at about this many evenly spaced steps (at least 2), saved with the checkpoint "
              "in float16 so pages can replay training (a Conv-4 grows by about 230 KB each); default 0: none",
     )  # fmt: skip
+    train_parser.add_argument(
+        "--train-on-val", action="store_true",
+        help="train on the training and validation classes together, as Snell et al.'s final models; validation "
+             "then draws the curve on seen classes, so the last weights are kept (the test classes stay unseen)",
+    )  # fmt: skip
     train_parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the episodes")
     train_parser.add_argument("--out", type=Path, required=True, help="checkpoint path, without suffix")
     train_parser.add_argument("--resume", type=Path, default=None,
                               help="continue the run that saved this checkpoint, up to --episodes steps "
                                    "(same flags as that run; --lr and --episodes may change)")  # fmt: skip
     _device_flag(train_parser)
-    train_parser.add_argument("--amp", action="store_true", help="bf16 autocast in meta-training (CUDA only)")
+    train_parser.add_argument(
+        "--amp", action="store_true", help="bf16 autocast in meta-training (CUDA, or a CPU with AVX-512 BF16 or AMX)"
+    )
     train_parser.set_defaults(command=run_train)
 
     eval_parser = commands.add_parser(

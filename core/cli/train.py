@@ -47,6 +47,8 @@ def dataset_spec(args: argparse.Namespace, saved: dict | None = None) -> Dataset
 
 def run_train(args: argparse.Namespace) -> int:
     context = from_environment()
+    if args.algorithm == "finetune" and args.train_on_val:
+        raise ValueError("--train-on-val is for meta-training; finetune pre-trains on the training classes: drop it")
     if args.algorithm == "finetune" and (context.enabled or args.amp):
         raise ValueError(
             f"finetune pre-trains in one process without --amp: drop {'--amp' if args.amp else 'torchrun'}"
@@ -108,11 +110,12 @@ def _resumed_model(algorithm, spec: DatasetSpec, args: argparse.Namespace, conte
     saved = {"algorithm": record["algorithm"], "settings": record.get("settings"),
              "dataset": data.get("source"), "image size": data.get("image_size"),
              "n_way": training.get("n_way"), "n_shot": training.get("n_shot"), "n_query": training.get("n_query"),
-             "seed": training.get("seed"), "global meta-batch": training.get("global_meta_batch", 1)}  # fmt: skip
+             "seed": training.get("seed"), "global meta-batch": training.get("global_meta_batch", 1),
+             "train on val": training.get("trained_on", "").endswith("+val")}  # fmt: skip
     wanted = {"algorithm": args.algorithm, "settings": json.loads(json.dumps(algorithm.settings)),
               "dataset": spec.source, "image size": spec.image_size, "n_way": args.n_way, "n_shot": args.n_shot,
               "n_query": args.n_query, "seed": args.seed,
-              "global meta-batch": args.meta_batch * context.world_size}  # fmt: skip
+              "global meta-batch": args.meta_batch * context.world_size, "train on val": args.train_on_val}  # fmt: skip
     differ = [f"{key} {saved[key]!r} (flags: {wanted[key]!r})" for key in wanted if saved[key] != wanted[key]]
     if differ:
         raise ValueError(f"--resume {args.resume}: that run used other settings: {'; '.join(differ)}. "
@@ -131,12 +134,14 @@ def announce(device: torch.device, context: DistributedContext) -> None:
 
 
 def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: DistributedContext) -> tuple:
-    sampler = EpisodeSampler(dataset, roles.train, args.n_way, args.n_shot, args.n_query, seed=args.seed)
+    split = training_split(roles, args)
+    sampler = EpisodeSampler(dataset, split, args.n_way, args.n_shot, args.n_query, seed=args.seed)
     # validate at the n_way the model is for: MAML's head, else the first --test-ways, else 5
     test_n_way = algorithm.settings.get("n_way") or (args.test_ways or [5])[0]
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
-                         args.validate_every, args.val_episodes, args.amp, snapshots=args.snapshots)  # fmt: skip
+                         args.validate_every, args.val_episodes, args.amp, snapshots=args.snapshots,
+                         keep_best=not args.train_on_val)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)
     if args.resume:
         saved = read_metadata(args.resume).get("training", {})
@@ -162,11 +167,17 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     first_new = run.snapshots[0].step if run.snapshots else run.step
     earlier = [s for s in load_snapshots(args.resume) if s.step < first_new] if args.resume else []
     return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
+                         "trained_on": sampler.split,
                          "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
                          "seconds": round(run.seconds, 1), "global_meta_batch": global_batch,
                          "stopped_because": stopped_because, "max_minutes": args.max_minutes,
                          "resumed_from": str(args.resume) if args.resume else None,
                          }, resume_state, (*earlier, *run.snapshots)  # fmt: skip
+
+
+def training_split(roles, args: argparse.Namespace) -> str:
+    """The split episodes are drawn from: the training classes, with the validation ones under --train-on-val."""
+    return f"{roles.train}+{roles.val}" if args.train_on_val else roles.train
 
 
 def _until(run, minutes: float | None):

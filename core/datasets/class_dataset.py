@@ -77,9 +77,11 @@ class ClassDataset:
         return tuple(dict.fromkeys(self.class_splits))
 
     def classes_in(self, split: str) -> np.ndarray:
-        """Indices of the classes of ``split`` ("all" means every class)."""
+        """Indices of the classes of ``split`` ("all" means every class; "train+val" the union of two splits)."""
         if split == ALL_SPLITS:
             return np.arange(self.n_classes)
+        if "+" in split:
+            return np.unique(np.concatenate([self.classes_in(part) for part in split.split("+")]))
         if split not in self.split_names:
             choices = ", ".join(self.split_names + (ALL_SPLITS,))
             raise InputError(f"{self.name} has no split {split!r}; choose one of {choices}",

@@ -48,12 +48,15 @@ class TrainConfig:
         learning_rate, lr_decay, lr_decay_every: Adam with step decay.
         validate_every: steps between validations (0: never).
         validation_episodes: episodes per validation, the same ones every time.
-        amp: bf16 autocast of the forward pass and loss (CUDA only; validation stays float32).
+        amp: bf16 autocast of the forward pass and loss (CUDA, or a CPU with bf16 instructions;
+            validation stays float32).
         task_batched: run a meta-batch of same-shaped episodes as one pass where the algorithm
             can (``meta_batch_loss``); False keeps the per-task loop, the reference.
         task_batch_images: images per task-batched pass (None: 128 on a CPU, all on a GPU).
         snapshots: about this many copies of the weights kept at evenly spaced steps, the start and
             the end included, to replay training (``TrainingRun.snapshots``); 0 keeps none.
+        keep_best: end with the best validated weights; False keeps the last ones (when the
+            validation classes are trained on too, validation draws the curve but cannot choose).
     """
 
     episodes: int = 2000
@@ -67,12 +70,27 @@ class TrainConfig:
     task_batched: bool = True
     task_batch_images: int | None = None
     snapshots: int = DEFAULT_COUNT
+    keep_best: bool = True
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies in bf16 natively (AVX-512 BF16 or AMX); elsewhere bf16 is emulated, and slower."""
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: assume not
+        return False
 
 
 def check_precision(amp: bool, device: torch.device) -> None:
-    """Refuse bf16 autocast anywhere but on CUDA, saying what to do instead."""
-    if amp and device.type != "cuda":
-        raise ValueError(f"--amp (bf16 autocast) needs a CUDA device, not {device}: use --device cuda or drop --amp")
+    """Refuse bf16 autocast where it would not pay (MPS, a CPU without bf16 instructions), saying what to do."""
+    if not amp or device.type == "cuda" or (device.type == "cpu" and cpu_has_bf16()):
+        return
+    if device.type == "cpu":
+        raise ValueError("--amp (bf16 autocast) needs a CUDA device or a CPU with bf16 instructions "
+                         "(AVX-512 BF16 or AMX), and this CPU has neither: bf16 would be emulated and slower. "
+                         "Drop --amp")  # fmt: skip
+    raise ValueError(f"--amp (bf16 autocast) needs a CUDA device or a bf16 CPU, not {device}: use --device cuda "
+                     "or --device cpu, or drop --amp")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -194,7 +212,8 @@ class TrainingRun(Iterator[Progress]):
                 for first in range(0, tasks, size)]  # fmt: skip
 
     def _precision(self) -> contextlib.AbstractContextManager:
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.config.amp else contextlib.nullcontext()
+        device = self.algorithm.device.type
+        return torch.autocast(device, dtype=torch.bfloat16) if self.config.amp else contextlib.nullcontext()
 
     def _synchronise(self, loss: float, accuracy: float) -> tuple[float, float]:
         """Average gradients, BatchNorm statistics and the reported numbers over the ranks."""
@@ -213,7 +232,8 @@ class TrainingRun(Iterator[Progress]):
         improved = self.best_accuracy is None or result.mean > self.best_accuracy
         if improved:
             self.best_accuracy, self.best_step = result.mean, self.step
-            self._best_state = copy.deepcopy(self.algorithm.state_dict())
+            if self.config.keep_best:
+                self._best_state = copy.deepcopy(self.algorithm.state_dict())
         return Progress(**{**record.__dict__, "val_accuracy": result.mean, "val_ci95": result.ci95, "best": improved})
 
     @property
@@ -241,7 +261,8 @@ class TrainingRun(Iterator[Progress]):
             raise ValueError(f"the checkpoint has trained {step} steps already; ask for more with --episodes")
         if best is not None:
             self.best_step, self.best_accuracy = best
-            self._best_state = copy.deepcopy(self.algorithm.state_dict())
+            if self.config.keep_best:
+                self._best_state = copy.deepcopy(self.algorithm.state_dict())
         restore_training_state(self.algorithm, self.optimizer, tensors)
         self.step = step
         self.scheduler.last_epoch = step  # StepLR's learning rate is a function of the step alone

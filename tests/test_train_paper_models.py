@@ -1,0 +1,27 @@
+import argparse
+from pathlib import Path
+
+from scripts.train_paper_models import command, improvements, runs
+
+
+def _args(tmp_path: Path, **flags) -> argparse.Namespace:
+    defaults = {"out": tmp_path, "episodes": 10, "minutes": 1.0, "test_episodes": 5, "device": "cpu",
+                "data_root": None, "resume": False, "amp": False, "train_on_val": False}  # fmt: skip
+    return argparse.Namespace(**{**defaults, **flags})
+
+
+def test_a_sitting_passes_amp_and_train_on_val_to_the_cli_and_resumes_only_what_exists(tmp_path):
+    run = runs()["protonet-60way-5shot"]
+    plain = command("protonet-60way-5shot", run, _args(tmp_path))
+    assert "--amp" not in plain and "--train-on-val" not in plain and "--resume" not in plain
+    line = command("protonet-60way-5shot", run, _args(tmp_path, amp=True, train_on_val=True, resume=True))
+    assert "--amp" in line and "--train-on-val" in line and "--resume" not in line  # nothing to resume yet
+    (tmp_path / "protonet-60way-5shot.json").write_text("{}")
+    resumed = command("protonet-60way-5shot", run, _args(tmp_path, resume=True))
+    assert resumed[resumed.index("--resume") + 1] == str(tmp_path / "protonet-60way-5shot")
+
+
+def test_the_json_names_train_on_val_among_the_improvements_only_when_used():
+    assert improvements({"training": {"trained_on": "train"}}) == []
+    assert improvements({}) == []
+    assert "Snell" in improvements({"training": {"trained_on": "train+val"}})[0]
