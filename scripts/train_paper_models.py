@@ -57,10 +57,11 @@ def runs() -> dict[str, dict]:
                  "--lr-decay-every", 2000, "--validate-every", 1000, "--val-episodes", 200,
                  "--test-ways", 5, 20, "--test-shots", n_shot]  # fmt: skip
         table[f"protonet-60way-{n_shot}shot"] = {"flags": flags, "cells": [(5, n_shot), (20, n_shot)]}
-    for (n_way, n_shot), queries in RELATION_QUERIES.items():  # Sung et al.: MSE, Adam 1e-3 halved every 100k
+    for (n_way, n_shot), queries in RELATION_QUERIES.items():
+        # Sung et al.'s code: MSE, Adam 1e-3 halved every 100k, each module's gradient norm clipped at 0.5
         flags = ["--algorithm", "relationnet", "--n-way", n_way, "--n-shot", n_shot, "--n-query", queries,
                  "--lr-decay-every", 100_000, "--validate-every", 2000, "--val-episodes", 200,
-                 "--test-ways", n_way, "--test-shots", n_shot]  # fmt: skip
+                 "--clip-grad-norm", 0.5, "--test-ways", n_way, "--test-shots", n_shot]  # fmt: skip
         table[f"relationnet-{n_way}way-{n_shot}shot"] = {"flags": flags, "cells": [(n_way, n_shot)]}
     return table
 
@@ -99,6 +100,10 @@ def earlier_sittings(path: Path) -> list[dict]:
 def improvements(record: dict) -> list[str]:
     """The published training improvements a run used, from its recorded flags."""
     used = []
+    clip = record.get("training", {}).get("config", {}).get("clip_grad_norm")
+    if clip is not None:
+        used.append(f"gradient norm clipped at {clip:g} per part, as Sung et al.'s code (from the sittings whose "
+                    "flags say --clip-grad-norm)")  # fmt: skip
     if record.get("training", {}).get("trained_on", "").endswith("+val"):
         used.append("trained on train+val classes, the last weights kept (Snell et al. 2017)")
     return used
@@ -175,7 +180,8 @@ def main() -> int:
         sitting = {"started": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)), "device": args.device,
                    "machine": machine(args.device), "minutes_asked": args.minutes,
                    "wall_minutes": round((time.time() - started) / 60, 1), "exit_code": code,
-                   "processes_side_by_side": len(processes), "amp": args.amp}  # fmt: skip
+                   "processes_side_by_side": len(processes), "amp": args.amp,
+                   "flags": " ".join(command(name, table[name], args)[3:])}  # fmt: skip
         path = args.out / f"{name}.json"
         if code not in (0, 130) or not path.is_file():
             failed.append(name)

@@ -142,3 +142,33 @@ def test_resuming_from_the_resume_state_repeats_the_same_updates(setup, small_gl
     assert [r.step for r in rest] == [3, 4] and rest.optimizer.param_groups[0]["lr"] == pytest.approx(5e-4)
     for key, value in whole.resume_state().items():
         assert torch.allclose(value.float(), rest.resume_state()[key].float(), atol=1e-6), key
+
+
+def test_clipping_bounds_each_part_of_the_model_separately():
+    from core.algorithms import RelationNetworks
+    from core.training.loop import clip_each_part
+
+    model = RelationNetworks(Preprocessing(mean=(0.1,), std=(0.3,)), hidden=8)
+    for parameter in model.embedding.parameters():
+        parameter.grad = torch.full_like(parameter, 3.0)
+    for parameter in model.relation.parameters():
+        parameter.grad = torch.full_like(parameter, 1e-4)  # already under the bound: left as it is
+    small = [p.grad.clone() for p in model.relation.parameters()]
+    clip_each_part(model, 0.5)
+    norm = torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in model.embedding.parameters()]))
+    assert norm == pytest.approx(0.5, rel=1e-4)
+    assert all(torch.equal(p.grad, s) for p, s in zip(model.relation.parameters(), small))
+
+
+def test_training_clips_before_each_optimiser_step(setup, monkeypatch):
+    model, sampler, _ = setup
+    norms = []
+    original = torch.optim.Adam.step
+
+    def step(self, *args, **kwargs):
+        norms.append(torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in model.parameters()])).item())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    list(train(model, sampler, TrainConfig(episodes=3, validate_every=0, clip_grad_norm=1e-3, snapshots=0)))
+    assert len(norms) == 3 and max(norms) <= 1e-3 * (1 + 1e-4)

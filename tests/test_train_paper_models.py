@@ -25,3 +25,10 @@ def test_the_json_names_train_on_val_among_the_improvements_only_when_used():
     assert improvements({"training": {"trained_on": "train"}}) == []
     assert improvements({}) == []
     assert "Snell" in improvements({"training": {"trained_on": "train+val"}})[0]
+
+
+def test_relation_networks_clip_as_the_reference_code_and_the_json_says_so(tmp_path):
+    line = command("relationnet-20way-1shot", runs()["relationnet-20way-1shot"], _args(tmp_path))
+    assert line[line.index("--clip-grad-norm") + 1] == "0.5"
+    used = improvements({"training": {"config": {"clip_grad_norm": 0.5}, "trained_on": "train"}})
+    assert len(used) == 1 and "clipped at 0.5" in used[0]

@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
              "in float16 so pages can replay training (a Conv-4 grows by about 230 KB each); default 0: none",
     )  # fmt: skip
     train_parser.add_argument(
+        "--clip-grad-norm", type=float, default=None,
+        help="clip each part's gradient norm (e.g. Relation Networks' embedding and relation module) to this, "
+             "as Sung et al.'s code does with 0.5; default: no clipping",
+    )  # fmt: skip
+    train_parser.add_argument(
         "--train-on-val", action="store_true",
         help="train on the training and validation classes together, as Snell et al.'s final models; validation "
              "then draws the curve on seen classes, so the last weights are kept (the test classes stay unseen)",

@@ -141,7 +141,7 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
                          args.validate_every, args.val_episodes, args.amp, snapshots=args.snapshots,
-                         keep_best=not args.train_on_val)  # fmt: skip
+                         keep_best=not args.train_on_val, clip_grad_norm=args.clip_grad_norm)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)
     if args.resume:
         saved = read_metadata(args.resume).get("training", {})

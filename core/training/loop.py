@@ -55,6 +55,8 @@ class TrainConfig:
         task_batch_images: images per task-batched pass (None: 128 on a CPU, all on a GPU).
         snapshots: about this many copies of the weights kept at evenly spaced steps, the start and
             the end included, to replay training (``TrainingRun.snapshots``); 0 keeps none.
+        clip_grad_norm: scale each part's gradient (each child module of the algorithm, e.g. Relation
+            Networks' embedding and relation module) down to at most this norm, as Sung et al.'s code does.
         keep_best: end with the best validated weights; False keeps the last ones (when the
             validation classes are trained on too, validation draws the curve but cannot choose).
     """
@@ -71,6 +73,17 @@ class TrainConfig:
     task_batch_images: int | None = None
     snapshots: int = DEFAULT_COUNT
     keep_best: bool = True
+    clip_grad_norm: float | None = None
+
+
+def clip_each_part(algorithm: torch.nn.Module, max_norm: float) -> None:
+    """Clip the gradient norm of each child module separately (and of parameters outside them, together)."""
+    parts = [list(child.parameters()) for child in algorithm.children()]
+    in_parts = {id(p) for part in parts for p in part}
+    parts.append([p for p in algorithm.parameters() if id(p) not in in_parts])
+    for part in parts:
+        if any(p.grad is not None for p in part):
+            torch.nn.utils.clip_grad_norm_(part, max_norm)
 
 
 def cpu_has_bf16() -> bool:
@@ -169,6 +182,8 @@ class TrainingRun(Iterator[Progress]):
             raise FloatingPointError(
                 f"the loss became {total_loss} at step {self.step + 1}; try a smaller learning rate"
             )
+        if self.config.clip_grad_norm is not None:
+            clip_each_part(self.algorithm, self.config.clip_grad_norm)
         self.optimizer.step()
         self.scheduler.step()
         return total_loss, total_accuracy
