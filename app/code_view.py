@@ -24,11 +24,16 @@ SHIPPED_PREFIX = "shipped: "  # how model_picker labels a shipped checkpoint
 # checkpoint JSON key -> `python -m core train` flag; booleans become bare flags
 SETTING_FLAGS = {"distance": "--distance", "loss": "--relation-loss", "inner_lr": "--inner-lr",
                  "test_inner_lr": "--test-inner-lr", "train_steps": "--train-steps", "test_steps": "--test-steps",
-                 "first_order": "--first-order", "meta_sgd": "--meta-sgd"}  # fmt: skip
+                 "first_order": "--first-order", "meta_sgd": "--meta-sgd",
+                 "per_step_rates": "--per-step-rates"}  # fmt: skip
 TRAINING_FLAGS = {"n_way": "--n-way", "n_shot": "--n-shot", "n_query": "--n-query", "episodes": "--episodes"}
 CONFIG_FLAGS = {"meta_batch": "--meta-batch", "learning_rate": "--lr", "lr_decay": "--lr-decay",
                 "lr_decay_every": "--lr-decay-every", "validate_every": "--validate-every",
                 "validation_episodes": "--val-episodes"}  # fmt: skip
+# config keys written only when they differ from their default (True: a bare flag)
+OPTIONAL_CONFIG_FLAGS = {"lr_schedule": ("--lr-schedule", "step"), "clip_grad_norm": ("--clip-grad-norm", None),
+                         "first_order_until": ("--first-order-until", 0), "amp": ("--amp", False),
+                         "multi_step_loss_until": ("--multi-step-loss-until", 0)}  # fmt: skip
 
 
 def qualified_name(function: Callable) -> str:
@@ -84,6 +89,14 @@ def train_command(algorithm: str, settings: dict, metadata: dict, spec: DatasetS
     for key, flag in CONFIG_FLAGS.items():  # a page-trained model keeps these beside n_way, not in a config block
         value = config.get(key, training.get(key))
         args += [flag, str(value)] if value is not None else []
+    for key, (flag, default) in OPTIONAL_CONFIG_FLAGS.items():
+        value = config.get(key, default)
+        if value != default:
+            args += [flag] if value is True else [flag, str(value)]
+    if config.get("lr_schedule") == "cosine" and "min_learning_rate" in config:
+        args += ["--min-lr", str(config["min_learning_rate"])]
+    if str(training.get("trained_on", "")).endswith("+val"):
+        args.append("--train-on-val")
     if "seed" in training:
         args += ["--seed", str(training["seed"])]
     return shlex.join([*args, "--out", out])

@@ -5,6 +5,7 @@ import torch
 
 from core.algorithms import MAML
 from core.algorithms.adaptation import task_batched, task_batched_classifier
+from core.algorithms.maml import multi_step_weights
 from core.episodes import EpisodeSampler, stack_episodes
 from core.preprocessing import Preprocessing
 from core.training import TrainConfig, train
@@ -125,3 +126,66 @@ def test_pooling_before_batch_norms_affine_map_keeps_values_and_second_derivativ
     pooled = first_and_second(batch_norm_pooled(x, scale, shift))
     for ours, theirs in zip(pooled, reference, strict=True):
         torch.testing.assert_close(ours, theirs, rtol=1e-9, atol=1e-11)
+
+
+def _loop_episode_gradients(model: MAML, episodes) -> list[torch.Tensor]:
+    """The per-task path as the training loop takes it (``episode_loss``), in float64."""
+    model.inputs = lambda episode: _inputs(model, episode)
+    model.zero_grad()
+    for episode in episodes:
+        loss, _ = model.episode_loss(episode)
+        (loss / len(episodes)).backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("steps", [1, 3])
+@pytest.mark.parametrize("first_order", [False, True])
+def test_per_step_rates_and_the_multi_step_loss_agree_between_the_loop_and_the_task_batched_pass(
+    small_glyphs, steps, first_order
+):
+    model = _maml(inner_lr=0.3, train_steps=steps, first_order=first_order, per_step_rates=True)
+    with torch.no_grad():  # distinct rates per step and layer, so that a mix-up would show
+        model.step_lrs.copy_(0.1 + 0.3 * torch.rand_like(model.step_lrs))
+    model.step_loss_weights = multi_step_weights(steps, 0.4)
+    episodes = _episodes(small_glyphs, 3)
+    expected, got = _loop_episode_gradients(model, episodes), _batched_gradients(model, episodes)
+    scale = max(g.abs().max().item() for g in expected)
+    for (name, _), want, have in zip(model.named_parameters(), expected, got, strict=True):
+        assert torch.allclose(have, want, rtol=1e-8, atol=1e-10 * scale), name
+    assert model.step_lrs.grad is not None and model.step_lrs.grad.abs().sum() > 0  # the rates are learned
+
+
+def test_equal_per_step_rates_and_a_last_step_only_weighting_are_plain_maml(small_glyphs):
+    plain = _maml(inner_lr=0.3, train_steps=2)
+    lslr = _maml(inner_lr=0.3, train_steps=2, per_step_rates=True)
+    lslr.load_state_dict(plain.state_dict(), strict=False)
+    lslr.step_loss_weights = torch.tensor([0.0, 1.0])
+    episodes = _episodes(small_glyphs, 2)
+    batch = stack_episodes(episodes)
+    want, _ = plain.meta_batch_loss(*_inputs(plain, batch))
+    have, _ = lslr.meta_batch_loss(*_inputs(lslr, batch))
+    assert torch.allclose(have, want, rtol=1e-12)
+    assert multi_step_weights(4, 0.0).tolist() == pytest.approx([0.25] * 4)
+    for progress in (0.3, 1.0):
+        weights = multi_step_weights(4, progress)
+        assert weights.sum().item() == pytest.approx(1.0) and weights[-1] == weights.max()
+    assert multi_step_weights(4, 1.0)[:3].tolist() == pytest.approx([0.0075] * 3)
+    with pytest.raises(ValueError, match="not both"):
+        _maml(meta_sgd=True, per_step_rates=True)
+
+
+def test_the_training_loop_anneals_the_multi_step_loss_then_drops_it(small_glyphs):
+    model = _maml(inner_lr=0.3, train_steps=2).float()
+    seen = []
+    original = model.meta_batch_loss
+
+    def spy(*inputs):
+        weights = model.step_loss_weights
+        seen.append(None if weights is None else weights.tolist())
+        return original(*inputs)
+
+    model.meta_batch_loss = spy
+    sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 2, seed=0)
+    list(train(model, sampler, TrainConfig(episodes=3, meta_batch=2, validate_every=0, multi_step_loss_until=2)))
+    assert seen[0] == pytest.approx([0.5, 0.5]) and seen[1][1] > seen[1][0] and seen[2] is None
+    assert model.step_loss_weights is None

@@ -172,3 +172,36 @@ def test_training_clips_before_each_optimiser_step(setup, monkeypatch):
     monkeypatch.setattr(torch.optim.Adam, "step", step)
     list(train(model, sampler, TrainConfig(episodes=3, validate_every=0, clip_grad_norm=1e-3, snapshots=0)))
     assert len(norms) == 3 and max(norms) <= 1e-3 * (1 + 1e-4)
+
+
+def test_the_cosine_schedule_falls_from_the_rate_to_the_floor_and_a_resumed_run_follows_it(setup):
+    model, sampler, _ = setup
+    config = TrainConfig(episodes=4, validate_every=0, lr_schedule="cosine", min_learning_rate=1e-5, snapshots=0)
+    rates = [r.learning_rate for r in train(model, sampler, config)]
+    assert rates == pytest.approx([1e-5 + (1e-3 - 1e-5) * (1 + math.cos(math.pi * s / 4)) / 2 for s in (1, 2, 3, 4)])
+    assert rates[-1] == pytest.approx(1e-5)
+    resumed = train(model, sampler, config)
+    resumed.resume(2, resumed.resume_state())
+    assert [r.learning_rate for r in resumed] == pytest.approx(rates[2:])
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        train(model, sampler, TrainConfig(lr_schedule="linear"))
+
+
+def test_maml_is_first_order_for_the_first_steps_then_its_own_order(small_glyphs):
+    from core.algorithms import MAML
+
+    model = MAML(Preprocessing(mean=(0.09,), std=(0.26,)), n_way=5, hidden=8)
+    sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 1, seed=0)
+    orders = []
+    original = model.meta_batch_loss
+
+    def spy(*inputs):
+        orders.append(model.first_order)
+        return original(*inputs)
+
+    model.meta_batch_loss = spy
+    list(train(model, sampler, TrainConfig(episodes=4, meta_batch=2, validate_every=0, first_order_until=2)))
+    assert orders == [True, True, False, False] and model.first_order is False
+    with pytest.raises(ValueError, match="first_order_until is for MAML"):
+        train(PrototypicalNetworks(Preprocessing(mean=(0.09,), std=(0.26,)), hidden=8), sampler,
+              TrainConfig(first_order_until=3))  # fmt: skip

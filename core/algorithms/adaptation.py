@@ -21,13 +21,22 @@ from torch.nn import functional as F
 from core.backbones import Conv4
 
 Params = dict[str, torch.Tensor]
-LearningRates = float | Params  # one rate, or one tensor per parameter (Meta-SGD)
+# one rate; one tensor per parameter (Meta-SGD); or per inner step, one per parameter (Antoniou et al.'s LSLR)
+LearningRates = float | Params | list[Params]
 BATCH_NORM_EPS = 1e-5  # nn.BatchNorm2d's default
 
 
-def rate_for(learning_rates: LearningRates, name: str) -> float | torch.Tensor:
-    """The inner learning rate of parameter ``name``."""
-    return learning_rates if isinstance(learning_rates, float | int) else learning_rates[name]
+def rates_at(learning_rates: LearningRates, step: int) -> float | Params:
+    """The rates of inner step ``step`` (counted from 0); steps past the last per-step rates reuse it."""
+    if isinstance(learning_rates, list):
+        return learning_rates[min(step, len(learning_rates) - 1)]
+    return learning_rates
+
+
+def rate_for(learning_rates: LearningRates, name: str, step: int = 0) -> float | torch.Tensor:
+    """The inner learning rate of parameter ``name`` at inner step ``step``."""
+    rates = rates_at(learning_rates, step)
+    return rates if isinstance(rates, float | int) else rates[name]
 
 
 def adapt(
@@ -36,6 +45,7 @@ def adapt(
     steps: int,
     learning_rates: LearningRates,
     first_order: bool = False,
+    after_step: Callable[[Params], None] | None = None,
 ) -> tuple[Params, list[torch.Tensor]]:
     """``steps`` gradient steps on ``loss_fn``, the one inner loop every adapting method uses.
 
@@ -45,8 +55,10 @@ def adapt(
         params: the starting parameters (under ``no_grad`` they are detached first: nothing is
             wanted from them but the adapted values).
         steps: gradient steps (0 returns ``params`` unchanged).
-        learning_rates: one rate, or one tensor per parameter (Meta-SGD; broadcast over tasks).
+        learning_rates: one rate, or one tensor per parameter (Meta-SGD; broadcast over tasks), or a
+            list of those, one per step (the last one serves the steps past the list).
         first_order: do not differentiate the gradients (no second-order terms, much cheaper).
+        after_step: called with the parameters after each step (the multi-step loss reads them).
 
     Returns:
         The adapted parameters and the (detached) support loss before each step; the losses
@@ -56,14 +68,16 @@ def adapt(
     if steps and not torch.is_grad_enabled():  # nothing may flow back: start from fresh leaves
         params = {name: value.detach().requires_grad_() for name, value in params.items()}
     with torch.enable_grad():  # adaptation needs gradients even when evaluation runs under no_grad
-        for _ in range(steps):
+        for step in range(steps):
             loss = loss_fn(params)
             grads = torch.autograd.grad(loss.sum(), list(params.values()), create_graph=not first_order)
             losses.append(loss.detach())
             params = {
-                name: value - rate_for(learning_rates, name) * grad
+                name: value - rate_for(learning_rates, name, step) * grad
                 for (name, value), grad in zip(params.items(), grads, strict=True)
             }
+            if after_step is not None:
+                after_step(params)
     return params, losses
 
 
@@ -216,7 +230,8 @@ def trace_adaptation(
         records["accuracy"].append((logits.argmax(1) == query_y).float().mean().item())
         if step == steps:
             break
-        adapted, _ = adapt(classification_loss(model, support_x, support_y), params, 1, learning_rates, True)
+        rates = rates_at(learning_rates, step)
+        adapted, _ = adapt(classification_loss(model, support_x, support_y), params, 1, rates, True)
         records["norms"].append(_layer_norms(params, adapted))
         records["relative"].append(_relative(records["norms"][-1], _layer_sizes(params)))
         params = {name: value.detach().requires_grad_() for name, value in adapted.items()}

@@ -26,11 +26,23 @@ from core.episodes import Episode
 from core.preprocessing import Preprocessing
 
 
+def multi_step_weights(steps: int, progress: float) -> torch.Tensor:
+    """Antoniou et al.'s (2019) weights of the query loss after each of ``steps`` inner steps,
+    ``progress`` (0 to 1) through the annealing: equal at 0, then the earlier steps fall to a
+    floor of 0.03 / steps and the last one takes the rest. They always sum to 1."""
+    floor, shift = 0.03 / steps, min(max(progress, 0.0), 1.0) / steps
+    weights = torch.full((steps,), 1 / steps - shift).clamp_min(floor)
+    weights[-1] = 1 - weights[:-1].sum()
+    return weights
+
+
 class MAML(FewShotAlgorithm):
     """MAML learns an initialisation from which a few gradient steps on a new task's support
     set give a good classifier for its queries. The outer loop differentiates through the
     inner steps (second order), or ignores the curvature (first order, much cheaper).
-    Meta-SGD also learns one inner learning rate per parameter.
+    Meta-SGD also learns one inner learning rate per parameter; ``per_step_rates`` instead
+    learns one per parameter tensor and inner step (Antoniou et al. 2019's LSLR), and
+    ``step_loss_weights`` (set by the training loop) turns on their multi-step loss.
 
     The head has ``n_way`` outputs, so a model works on episodes of that many classes.
     BatchNorm always normalises with the current batch (as the reference code does).
@@ -49,10 +61,15 @@ class MAML(FewShotAlgorithm):
         first_order: bool = False,
         meta_sgd: bool = False,
         test_inner_lr: float | None = None,
+        per_step_rates: bool = False,
     ) -> None:
+        if meta_sgd and per_step_rates:
+            raise ValueError("choose Meta-SGD (a rate per weight) or per-step rates (per layer and step), not both")
         super().__init__(preprocessing, n_way=n_way, hidden=hidden, inner_lr=inner_lr, train_steps=train_steps,
                          test_steps=test_steps, first_order=first_order, meta_sgd=meta_sgd,
-                         test_inner_lr=test_inner_lr)  # fmt: skip
+                         test_inner_lr=test_inner_lr,
+                         # recorded only when on: checkpoints from before the setting match a run without it
+                         **({"per_step_rates": True} if per_step_rates else {}))  # fmt: skip
         self.n_way, self.inner_lr, self.first_order = n_way, inner_lr, first_order
         self.test_inner_lr = inner_lr if test_inner_lr is None else test_inner_lr
         self.train_steps, self.test_steps = train_steps, test_steps
@@ -62,15 +79,23 @@ class MAML(FewShotAlgorithm):
             if meta_sgd
             else None
         )
+        # LSLR: row k holds inner step k's rate for each parameter tensor, learned with the initialisation
+        count = len(list(self.net.parameters()))
+        self.step_lrs = nn.Parameter(torch.full((train_steps, count), float(inner_lr))) if per_step_rates else None
+        # the multi-step loss: weights of the query loss after each inner step (set by the training loop)
+        self.step_loss_weights: torch.Tensor | None = None
 
     def initial_params(self) -> Params:
         return dict(self.net.named_parameters())
 
     def learning_rates(self) -> LearningRates:
-        """α in training, α at test in evaluation; Meta-SGD's learned rates in both."""
+        """α in training, α at test in evaluation; Meta-SGD's or the per-step learned rates in both."""
+        names = [name for name, _ in self.net.named_parameters()]
+        if self.step_lrs is not None:
+            return [dict(zip(names, row, strict=True)) for row in self.step_lrs]
         if self.inner_lrs is None:
             return self.inner_lr if self.training else self.test_inner_lr
-        return {name: rate for (name, _), rate in zip(self.net.named_parameters(), self.inner_lrs, strict=True)}
+        return dict(zip(names, self.inner_lrs, strict=True))
 
     def _check_n_way(self, support_y: torch.Tensor) -> None:
         if int(support_y.max()) + 1 != self.n_way:
@@ -85,6 +110,27 @@ class MAML(FewShotAlgorithm):
         first_order = self.first_order or not torch.is_grad_enabled()  # no meta-gradient wanted: skip the graph
         return adapt(classification_loss(self.net, support_x, support_y), self.initial_params(), steps,
                      self.learning_rates(), first_order)  # fmt: skip
+
+    def episode_loss(self, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
+        """One task's query loss (weighted over the inner steps under the multi-step loss) and accuracy."""
+        if self.step_loss_weights is None or not self.training or not self.train_steps:
+            return super().episode_loss(episode)
+        support_x, support_y, query_x, query_y = self.inputs(episode)
+        self._check_n_way(support_y)
+        losses, logits = [], []
+
+        def query_loss(params: Params) -> None:
+            logits.append(functional_call(self.net, params, (query_x,)))
+            losses.append(self.loss(logits[-1], query_y))
+
+        adapt(classification_loss(self.net, support_x, support_y), self.initial_params(), self.train_steps,
+              self.learning_rates(), self.first_order, query_loss)  # fmt: skip
+        return self._weighted(torch.stack(losses)), (logits[-1].argmax(1) == query_y).float().mean()
+
+    def _weighted(self, step_losses: torch.Tensor) -> torch.Tensor:
+        """[steps, ...] query losses after each inner step -> their weighted sum (over the first dimension)."""
+        weights = self.step_loss_weights.to(step_losses.dtype).to(step_losses.device)
+        return torch.tensordot(weights, step_losses, dims=1)
 
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         steps = self.train_steps if self.training else self.test_steps
@@ -120,7 +166,17 @@ class MAML(FewShotAlgorithm):
         def support_loss(params: Params) -> torch.Tensor:
             return per_task_cross_entropy(task_batched_classifier(params, support_x, not first_order), support_y)
 
+        multi_step = self.step_loss_weights is not None and self.training and steps > 0
+        losses, logits = [], []
+
+        def query_loss(params: Params) -> None:
+            logits.append(task_batched_classifier(params, query_x))
+            losses.append(per_task_cross_entropy(logits[-1], query_y).mean())
+
         params, _ = adapt(support_loss, task_batched(self.initial_params(), tasks), steps, self.learning_rates(),
-                          first_order)  # fmt: skip
-        logits = task_batched_classifier(params, query_x)
-        return per_task_cross_entropy(logits, query_y).mean(), (logits.argmax(2) == query_y).float().mean()
+                          first_order, query_loss if multi_step else None)  # fmt: skip
+        if not multi_step:
+            logits.append(task_batched_classifier(params, query_x))
+            losses.append(per_task_cross_entropy(logits[-1], query_y).mean())
+        loss = self._weighted(torch.stack(losses)) if multi_step else losses[-1]
+        return loss, (logits[-1].argmax(2) == query_y).float().mean()

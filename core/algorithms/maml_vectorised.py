@@ -50,11 +50,11 @@ def meta_batch_loss(
 
     def one_task(images_s, labels_s, images_q, labels_q):
         task_params = params
-        for _ in range(steps):
+        for step in range(steps):
             grads = grad(support_loss)(task_params, images_s, labels_s)
+            grads = {name: g.detach() for name, g in grads.items()} if first_order else grads
             task_params = {
-                name: value - rate_for(learning_rates, name) * (grads[name].detach() if first_order else grads[name])
-                for name, value in task_params.items()
+                name: value - rate_for(learning_rates, name, step) * grads[name] for name, value in task_params.items()
             }
         logits = classifier_forward(task_params, images_q)
         return F.cross_entropy(logits, labels_q), (logits.argmax(1) == labels_q).float().mean()

@@ -18,6 +18,7 @@ from core.episodes import EpisodeSampler
 from core.evaluation import default_episodes, evaluate
 from core.runtime.devices import DEVICE_CHOICES, resolve_device
 from core.runtime.distributed import DistributedContext
+from core.training.loop import LR_SCHEDULES
 
 __all__ = ["DIVERGED", "build_parser", "main"]
 
@@ -68,6 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     maml.add_argument("--train-steps", type=int, default=1, help="inner steps in meta-training")
     maml.add_argument("--test-steps", type=int, default=3, help="inner steps at test time")
     maml.add_argument("--first-order", action="store_true", help="first-order MAML (no second derivatives)")
+    maml.add_argument(
+        "--per-step-rates", action="store_true",
+        help="learn one inner rate per layer and inner step (Antoniou et al. 2019's LSLR); not with --meta-sgd",
+    )  # fmt: skip
+    maml.add_argument(
+        "--multi-step-loss-until", type=int, default=0,
+        help="for this many training steps, weigh the query loss after every inner step, annealed toward the "
+             "last (Antoniou et al. 2019's multi-step loss); default 0",
+    )  # fmt: skip
+    maml.add_argument(
+        "--first-order-until", type=int, default=0,
+        help="first-order for this many training steps, then second order (Antoniou et al. 2019's derivative-order "
+             "annealing); default 0",
+    )  # fmt: skip
     maml.add_argument("--meta-sgd", action="store_true", help="Meta-SGD: learn one inner learning rate per weight")
     finetune = train_parser.add_argument_group(
         "fine-tuning baseline (--algorithm finetune: ordinary training on all training classes; "
@@ -111,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the weights at about this many evenly spaced steps (at least 2), saved with the checkpoint "
              "in float16 so pages can replay training (a Conv-4 grows by about 230 KB each); default 0: none",
     )  # fmt: skip
+    train_parser.add_argument(
+        "--lr-schedule", choices=LR_SCHEDULES, default="step",
+        help="step: halve every --lr-decay-every steps; cosine: from --lr down to --min-lr at --episodes along half "
+             "a cosine (Antoniou et al. 2019)",
+    )  # fmt: skip
+    train_parser.add_argument("--min-lr", type=float, default=1e-5, help="the cosine schedule's last learning rate")
     train_parser.add_argument(
         "--clip-grad-norm", type=float, default=None,
         help="clip each part's gradient norm (e.g. Relation Networks' embedding and relation module) to this, "

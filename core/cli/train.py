@@ -141,7 +141,10 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
                          args.validate_every, args.val_episodes, args.amp, snapshots=args.snapshots,
-                         keep_best=not args.train_on_val, clip_grad_norm=args.clip_grad_norm)  # fmt: skip
+                         keep_best=not args.train_on_val, clip_grad_norm=args.clip_grad_norm,
+                         lr_schedule=args.lr_schedule, min_learning_rate=args.min_lr,
+                         first_order_until=args.first_order_until,
+                         multi_step_loss_until=args.multi_step_loss_until)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)
     if args.resume:
         saved = read_metadata(args.resume).get("training", {})
@@ -221,7 +224,7 @@ def _settings(args: argparse.Namespace) -> dict:
     if args.algorithm == "maml":
         return {"n_way": args.n_way, "inner_lr": args.inner_lr, "train_steps": args.train_steps,
                 "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd,
-                "test_inner_lr": args.test_inner_lr}  # fmt: skip
+                "test_inner_lr": args.test_inner_lr, "per_step_rates": args.per_step_rates}  # fmt: skip
     if args.algorithm == "finetune":
         return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
     if args.algorithm == "relationnet":

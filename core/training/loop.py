@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from core.algorithms.base import FewShotAlgorithm
+from core.algorithms.maml import multi_step_weights
 from core.checkpoints import restore_training_state, training_state
 from core.episodes import Episode, EpisodeBatch, EpisodeSampler, stack_episodes
 from core.evaluation import evaluate
@@ -37,6 +38,9 @@ from core.training.snapshots import DEFAULT_COUNT, Snapshot, SnapshotKeeper
 CPU_TASK_BATCH_IMAGES = 128  # fastest of 80-640 on a 2-core CPU, 5-way and 20-way alike
 
 
+LR_SCHEDULES = ("step", "cosine")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Meta-training settings; the defaults are Snell et al.'s (Adam, 1e-3, halved every 2000 episodes).
@@ -46,6 +50,8 @@ class TrainConfig:
         meta_batch: episodes averaged into one update, per process (under torchrun the
             global meta-batch is ``meta_batch * world_size``; the learning rate is not scaled).
         learning_rate, lr_decay, lr_decay_every: Adam with step decay.
+        lr_schedule: "step" (the decay above) or "cosine": from ``learning_rate`` down to
+            ``min_learning_rate`` at step ``episodes`` along half a cosine (Antoniou et al. 2019).
         validate_every: steps between validations (0: never).
         validation_episodes: episodes per validation, the same ones every time.
         amp: bf16 autocast of the forward pass and loss (CUDA, or a CPU with bf16 instructions;
@@ -57,6 +63,11 @@ class TrainConfig:
             the end included, to replay training (``TrainingRun.snapshots``); 0 keeps none.
         clip_grad_norm: scale each part's gradient (each child module of the algorithm, e.g. Relation
             Networks' embedding and relation module) down to at most this norm, as Sung et al.'s code does.
+        first_order_until: MAML's first this many steps are first order, the rest as the model
+            says (Antoniou et al. 2019's derivative-order annealing: cheap early steps, exact later ones).
+        multi_step_loss_until: for this many steps MAML's meta-loss weighs the query loss after
+            every inner step, the weights moving from equal to the last step's alone (Antoniou et al.
+            2019's multi-step loss, ``multi_step_weights``); after that, the last step's loss only.
         keep_best: end with the best validated weights; False keeps the last ones (when the
             validation classes are trained on too, validation draws the curve but cannot choose).
     """
@@ -73,6 +84,10 @@ class TrainConfig:
     task_batch_images: int | None = None
     snapshots: int = DEFAULT_COUNT
     keep_best: bool = True
+    lr_schedule: str = "step"
+    min_learning_rate: float = 1e-5
+    first_order_until: int = 0
+    multi_step_loss_until: int = 0
     clip_grad_norm: float | None = None
 
 
@@ -133,6 +148,12 @@ class TrainingRun(Iterator[Progress]):
     ) -> None:
         if config.episodes < 1 or config.meta_batch < 1:
             raise ValueError("episodes and meta_batch must be at least 1")
+        if config.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {config.lr_schedule!r}")
+        if config.first_order_until and not hasattr(algorithm, "first_order"):
+            raise ValueError(f"first_order_until is for MAML; {type(algorithm).__name__} has no second order")
+        if config.multi_step_loss_until and not hasattr(algorithm, "step_loss_weights"):
+            raise ValueError(f"multi_step_loss_until is for MAML; {type(algorithm).__name__} has no inner steps")
         if config.snapshots == 1 or config.snapshots < 0:
             raise ValueError(f"snapshots must be 0 (none) or at least 2, got {config.snapshots}")
         check_precision(config.amp, algorithm.device)
@@ -141,7 +162,7 @@ class TrainingRun(Iterator[Progress]):
         self.task_batched = config.task_batched and hasattr(algorithm, "meta_batch_loss")
         broadcast_module(algorithm, distributed)  # every rank starts from rank 0's weights
         self.optimizer = torch.optim.Adam(algorithm.parameters(), lr=config.learning_rate)
-        self.scheduler = torch.optim.lr_scheduler.StepLR(self.optimizer, config.lr_decay_every, config.lr_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self.learning_rate_factor)
         self.step = 0
         self.seconds = 0.0
         self.best_accuracy: float | None = None
@@ -166,13 +187,47 @@ class TrainingRun(Iterator[Progress]):
             record = self._validate(record)
         return record
 
+    def learning_rate_factor(self, step: int) -> float:
+        """The learning rate after ``step`` steps, as a fraction of ``config.learning_rate``."""
+        config = self.config
+        if config.lr_schedule == "cosine":
+            floor = config.min_learning_rate / config.learning_rate
+            return floor + (1 - floor) * (1 + math.cos(math.pi * min(step, config.episodes) / config.episodes)) / 2
+        return config.lr_decay ** (step // config.lr_decay_every)
+
+    @contextlib.contextmanager
+    def _derivative_order(self):
+        """First order while ``step < config.first_order_until``; the model's own order after."""
+        if self.step >= self.config.first_order_until:
+            yield
+            return
+        own, self.algorithm.first_order = self.algorithm.first_order, True
+        try:
+            yield
+        finally:
+            self.algorithm.first_order = own
+
+    @contextlib.contextmanager
+    def _multi_step_loss(self):
+        """The multi-step loss's weights for this step while ``step < config.multi_step_loss_until``."""
+        until = self.config.multi_step_loss_until
+        if self.step >= until:
+            yield
+            return
+        self.algorithm.step_loss_weights = multi_step_weights(self.algorithm.train_steps, self.step / until)
+        try:
+            yield
+        finally:
+            self.algorithm.step_loss_weights = None
+
     def _update(self) -> tuple[float, float]:
         self.algorithm.train()
         self.optimizer.zero_grad(set_to_none=True)
         buffers = [buffer.clone() for buffer in self.algorithm.buffers()]  # BatchNorm statistics, a few KB
         indices = self.distributed.episode_indices(self.step, self.config.meta_batch)
         episodes = [self.sampler.episode(index) for index in indices]
-        loss, accuracy = self._meta_batch(episodes)
+        with self._derivative_order(), self._multi_step_loss():
+            loss, accuracy = self._meta_batch(episodes)
         total_loss, total_accuracy = torch.stack([loss, accuracy]).tolist()  # one sync
         if self.distributed.enabled:
             total_loss, total_accuracy = self._synchronise(total_loss, total_accuracy)
@@ -280,9 +335,9 @@ class TrainingRun(Iterator[Progress]):
                 self._best_state = copy.deepcopy(self.algorithm.state_dict())
         restore_training_state(self.algorithm, self.optimizer, tensors)
         self.step = step
-        self.scheduler.last_epoch = step  # StepLR's learning rate is a function of the step alone
+        self.scheduler.last_epoch = step  # the learning rate is a function of the step alone
         for group in self.optimizer.param_groups:
-            group["lr"] = self.config.learning_rate * self.config.lr_decay ** (step // self.config.lr_decay_every)
+            group["lr"] = self.config.learning_rate * self.learning_rate_factor(step)
 
     def finish(self) -> None:
         """Load the best validated weights (no-op when nothing was validated)."""
