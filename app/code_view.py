@@ -34,6 +34,7 @@ CONFIG_FLAGS = {"meta_batch": "--meta-batch", "learning_rate": "--lr", "lr_decay
 OPTIONAL_CONFIG_FLAGS = {"lr_schedule": ("--lr-schedule", "step"), "clip_grad_norm": ("--clip-grad-norm", None),
                          "first_order_until": ("--first-order-until", 0), "amp": ("--amp", False),
                          "multi_step_loss_until": ("--multi-step-loss-until", 0)}  # fmt: skip
+OPTIONAL_TRAINING_FLAGS = {"within_alphabet": ("--within-alphabet", 0.0)}
 
 
 def qualified_name(function: Callable) -> str:
@@ -93,6 +94,9 @@ def train_command(algorithm: str, settings: dict, metadata: dict, spec: DatasetS
         value = config.get(key, default)
         if value != default:
             args += [flag] if value is True else [flag, str(value)]
+    for key, (flag, default) in OPTIONAL_TRAINING_FLAGS.items():
+        if training.get(key, default) != default:
+            args += [flag, str(training[key])]
     if config.get("lr_schedule") == "cosine" and "min_learning_rate" in config:
         args += ["--min-lr", str(config["min_learning_rate"])]
     if str(training.get("trained_on", "")).endswith("+val"):

@@ -57,6 +57,13 @@ class EpisodeBatch:
     query_y: torch.Tensor
 
 
+def alphabet_of(class_name: str) -> str:
+    """``"Greek/character03/rot090"`` -> ``"Greek/rot090"``; ``"Greek/character03"`` -> ``"Greek"``: the
+    alphabet (at its rotation) a class belongs to, from the names Omniglot and glyphs give their classes."""
+    parts = class_name.split("/")
+    return "/".join([parts[0], *parts[2:]])
+
+
 def stack_episodes(episodes: list[Episode]) -> EpisodeBatch | None:
     """The episodes as one ``EpisodeBatch``, or None when their shapes differ."""
     first = episodes[0]
@@ -83,14 +90,20 @@ class EpisodeSampler:
         n_shot: int,
         n_query: int,
         seed: int = 0,
+        within_alphabet: float = 0.0,
     ) -> None:
         for name, value, minimum in (("n_way", n_way, 2), ("n_shot", n_shot, 1), ("n_query", n_query, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
                 raise InputError(f"{name} must be a whole number of at least {minimum}, got {value!r}",
                                  code="episode.bad_count", name=name, minimum=minimum, value=value)  # fmt: skip
+        if not 0.0 <= within_alphabet <= 1.0:
+            raise InputError(f"within_alphabet is a share of episodes, from 0 to 1, got {within_alphabet!r}",
+                             code="episode.bad_share", value=within_alphabet)  # fmt: skip
         self.dataset, self.split = dataset, split
         self.n_way, self.n_shot, self.n_query, self.seed = int(n_way), int(n_shot), int(n_query), int(seed)
         self.eligible = self._eligible_classes()
+        self.within_alphabet = float(within_alphabet)
+        self._alphabets = self._alphabet_groups() if within_alphabet else []
         counts = dataset.class_counts[self.eligible]
         self._offsets = dataset.class_offsets[self.eligible]
         self._uniform_count = int(counts[0]) if (counts == counts[0]).all() else None
@@ -121,10 +134,34 @@ class EpisodeSampler:
             )  # fmt: skip
         return eligible
 
+    def _alphabet_groups(self) -> list[np.ndarray]:
+        """Positions in ``eligible`` of each alphabet's classes (a rotation of an alphabet counts as its own),
+        for the alphabets with at least ``n_way`` of them."""
+        keys = [alphabet_of(self.dataset.class_names[c]) for c in self.eligible]
+        groups = {}
+        for position, key in enumerate(keys):
+            groups.setdefault(key, []).append(position)
+        usable = [np.array(g) for g in groups.values() if len(g) >= self.n_way]
+        if not usable:
+            largest = max(len(g) for g in groups.values())
+            raise InputError(
+                f"within-alphabet episodes need an alphabet with {self.n_way} classes in split {self.split!r}, "
+                f"and the largest has {largest}; lower n_way to {largest} or sample across alphabets",
+                code="episode.alphabet_too_small", n_way=self.n_way, largest=largest, split=self.split,
+            )  # fmt: skip
+        return usable
+
+    def _choose(self, rng: np.random.Generator) -> np.ndarray:
+        """Positions in ``eligible`` of this episode's classes, sorted."""
+        if self.within_alphabet and rng.random() < self.within_alphabet:
+            group = self._alphabets[rng.integers(len(self._alphabets))]
+            return np.sort(group[rng.choice(len(group), size=self.n_way, replace=False)])
+        return np.sort(rng.choice(len(self.eligible), size=self.n_way, replace=False))
+
     def episode(self, index: int) -> Episode:
         """Episode number ``index`` of this sampler's seeded sequence."""
         rng = np.random.default_rng([self.seed, index])
-        chosen = np.sort(rng.choice(len(self.eligible), size=self.n_way, replace=False))
+        chosen = self._choose(rng)
         per_class = self.n_shot + self.n_query
         if self._uniform_count is not None:
             within = rng.random((self.n_way, self._uniform_count)).argsort(axis=1)[:, :per_class]

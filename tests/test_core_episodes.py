@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from core.datasets.class_dataset import from_class_lists
-from core.episodes import Episode, EpisodeSampler
+from core.episodes import Episode, EpisodeSampler, alphabet_of
 
 
 def test_same_seed_and_index_give_the_same_episode(small_glyphs):
@@ -130,3 +130,30 @@ def test_uniform_and_uneven_paths_sample_without_replacement():
         )
         assert len(set(values)) == 5
     assert np.all(dataset.class_counts == [5, 7])
+
+
+def test_within_alphabet_episodes_draw_every_class_from_one_alphabet(small_glyphs):
+    sampler = EpisodeSampler(small_glyphs, "background", 5, 1, 1, seed=0, within_alphabet=1.0)
+    alphabets = set()
+    for index in range(30):
+        names = sampler.episode(index).class_names
+        assert len({alphabet_of(name) for name in names}) == 1, names
+        alphabets.add(alphabet_of(names[0]))
+    assert len(alphabets) == 3  # every background alphabet takes its turn
+
+
+def test_a_share_of_within_alphabet_episodes_mixes_both_kinds_and_zero_keeps_the_old_sequence(small_glyphs):
+    mixed = EpisodeSampler(small_glyphs, "background", 5, 1, 1, seed=0, within_alphabet=0.5)
+    kinds = [len({alphabet_of(n) for n in mixed.episode(i).class_names}) == 1 for i in range(60)]
+    assert 10 < sum(kinds) < 50
+    plain, zero = EpisodeSampler(small_glyphs, "background", 5, 1, 1, seed=0), EpisodeSampler(
+        small_glyphs, "background", 5, 1, 1, seed=0, within_alphabet=0.0)  # fmt: skip
+    assert all(plain.episode(i).class_ids == zero.episode(i).class_ids for i in range(10))
+
+
+def test_within_alphabet_requests_that_cannot_be_met_say_what_to_change(small_glyphs):
+    with pytest.raises(ValueError, match="largest has 11; lower n_way to 11"):
+        EpisodeSampler(small_glyphs, "background", 13, 1, 1, within_alphabet=1.0)
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        EpisodeSampler(small_glyphs, "background", 5, 1, 1, within_alphabet=1.5)
+    assert alphabet_of("Greek/character03/rot090") == "Greek/rot090" and alphabet_of("Greek/character03") == "Greek"

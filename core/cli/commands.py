@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
              "as Sung et al.'s code does with 0.5; default: no clipping",
     )  # fmt: skip
     train_parser.add_argument(
+        "--within-alphabet", type=float, default=0.0,
+        help="share of training episodes (0 to 1) whose classes all come from one alphabet: harder negatives, "
+             "as Lake's within-alphabet test; default 0",
+    )  # fmt: skip
+    train_parser.add_argument(
         "--train-on-val", action="store_true",
         help="train on the training and validation classes together, as Snell et al.'s final models; validation "
              "then draws the curve on seen classes, so the last weights are kept (the test classes stay unseen)",

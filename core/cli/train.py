@@ -111,11 +111,13 @@ def _resumed_model(algorithm, spec: DatasetSpec, args: argparse.Namespace, conte
              "dataset": data.get("source"), "image size": data.get("image_size"),
              "n_way": training.get("n_way"), "n_shot": training.get("n_shot"), "n_query": training.get("n_query"),
              "seed": training.get("seed"), "global meta-batch": training.get("global_meta_batch", 1),
-             "train on val": training.get("trained_on", "").endswith("+val")}  # fmt: skip
+             "train on val": training.get("trained_on", "").endswith("+val"),
+             "within alphabet": training.get("within_alphabet", 0.0)}  # fmt: skip
     wanted = {"algorithm": args.algorithm, "settings": json.loads(json.dumps(algorithm.settings)),
               "dataset": spec.source, "image size": spec.image_size, "n_way": args.n_way, "n_shot": args.n_shot,
               "n_query": args.n_query, "seed": args.seed,
-              "global meta-batch": args.meta_batch * context.world_size, "train on val": args.train_on_val}  # fmt: skip
+              "global meta-batch": args.meta_batch * context.world_size, "train on val": args.train_on_val,
+              "within alphabet": args.within_alphabet}  # fmt: skip
     differ = [f"{key} {saved[key]!r} (flags: {wanted[key]!r})" for key in wanted if saved[key] != wanted[key]]
     if differ:
         raise ValueError(f"--resume {args.resume}: that run used other settings: {'; '.join(differ)}. "
@@ -135,7 +137,8 @@ def announce(device: torch.device, context: DistributedContext) -> None:
 
 def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: DistributedContext) -> tuple:
     split = training_split(roles, args)
-    sampler = EpisodeSampler(dataset, split, args.n_way, args.n_shot, args.n_query, seed=args.seed)
+    sampler = EpisodeSampler(dataset, split, args.n_way, args.n_shot, args.n_query, seed=args.seed,
+                             within_alphabet=args.within_alphabet)  # fmt: skip
     # validate at the n_way the model is for: MAML's head, else the first --test-ways, else 5
     test_n_way = algorithm.settings.get("n_way") or (args.test_ways or [5])[0]
     validation = validation_sampler(dataset, roles, args.n_shot, 15, seed=args.seed + 1, n_way=test_n_way)
@@ -170,7 +173,7 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     first_new = run.snapshots[0].step if run.snapshots else run.step
     earlier = [s for s in load_snapshots(args.resume) if s.step < first_new] if args.resume else []
     return interrupted, {"n_way": args.n_way, "n_shot": args.n_shot, "n_query": args.n_query, "episodes": run.step,
-                         "trained_on": sampler.split,
+                         "trained_on": sampler.split, "within_alphabet": args.within_alphabet,
                          "config": asdict(config), "best_step": run.best_step, "best_val_accuracy": run.best_accuracy,
                          "seconds": round(run.seconds, 1), "global_meta_batch": global_batch,
                          "stopped_because": stopped_because, "max_minutes": args.max_minutes,
