@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
              "as Sung et al.'s code does with 0.5; default: no clipping",
     )  # fmt: skip
     train_parser.add_argument(
+        "--augment", action="store_true",
+        help="distort every training image: Koch et al.'s random affine maps (rotation, shear, scale, shift) "
+             "and a one-pixel change of stroke width",
+    )  # fmt: skip
+    train_parser.add_argument(
         "--within-alphabet", type=float, default=0.0,
         help="share of training episodes (0 to 1) whose classes all come from one alphabet: harder negatives, "
              "as Lake's within-alphabet test; default 0",

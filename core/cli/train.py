@@ -147,7 +147,7 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
                          keep_best=not args.train_on_val, clip_grad_norm=args.clip_grad_norm,
                          lr_schedule=args.lr_schedule, min_learning_rate=args.min_lr,
                          first_order_until=args.first_order_until,
-                         multi_step_loss_until=args.multi_step_loss_until)  # fmt: skip
+                         multi_step_loss_until=args.multi_step_loss_until, augment=args.augment)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)
     if args.resume:
         saved = read_metadata(args.resume).get("training", {})

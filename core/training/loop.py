@@ -22,6 +22,7 @@ import torch
 
 from core.algorithms.base import FewShotAlgorithm
 from core.algorithms.maml import multi_step_weights
+from core.augment import distort_episode
 from core.checkpoints import restore_training_state, training_state
 from core.episodes import Episode, EpisodeBatch, EpisodeSampler, stack_episodes
 from core.evaluation import evaluate
@@ -68,6 +69,8 @@ class TrainConfig:
         multi_step_loss_until: for this many steps MAML's meta-loss weighs the query loss after
             every inner step, the weights moving from equal to the last step's alone (Antoniou et al.
             2019's multi-step loss, ``multi_step_weights``); after that, the last step's loss only.
+        augment: distort every training image (``core.augment``: Koch et al.'s affine maps and a
+            stroke-width change), seeded by the episode so that a resumed run sees the same ones.
         keep_best: end with the best validated weights; False keeps the last ones (when the
             validation classes are trained on too, validation draws the curve but cannot choose).
     """
@@ -88,6 +91,7 @@ class TrainConfig:
     min_learning_rate: float = 1e-5
     first_order_until: int = 0
     multi_step_loss_until: int = 0
+    augment: bool = False
     clip_grad_norm: float | None = None
 
 
@@ -226,6 +230,8 @@ class TrainingRun(Iterator[Progress]):
         buffers = [buffer.clone() for buffer in self.algorithm.buffers()]  # BatchNorm statistics, a few KB
         indices = self.distributed.episode_indices(self.step, self.config.meta_batch)
         episodes = [self.sampler.episode(index) for index in indices]
+        if self.config.augment:
+            episodes = [distort_episode(episode, self.sampler.seed) for episode in episodes]
         with self._derivative_order(), self._multi_step_loss():
             loss, accuracy = self._meta_batch(episodes)
         total_loss, total_accuracy = torch.stack([loss, accuracy]).tolist()  # one sync
