@@ -42,7 +42,7 @@ from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
 from core.training import TrainConfig, train
-from core.training.loop import cpu_has_bf16
+from core.training.config import cpu_has_bf16
 
 RESULTS = Path(__file__).parent / "results"
 CASES = [(5, 32), (20, 16)]  # n_way, meta-batch

@@ -63,6 +63,6 @@ def test_every_cli_command_refuses_a_missing_device_with_advice(machine, tmp_pat
 
 def test_amp_on_a_cpu_without_bf16_is_refused_before_any_data_is_loaded(machine, tmp_path, capsys, monkeypatch):
     machine(cuda=0, mps=False)
-    monkeypatch.setattr("core.training.loop.cpu_has_bf16", lambda: False)
+    monkeypatch.setattr("core.training.config.cpu_has_bf16", lambda: False)
     assert main(["train", "--amp", "--device", "cpu", "--episodes", "1", "--out", str(tmp_path / "m")]) == 2
     assert "--amp (bf16 autocast) needs a CUDA device or a CPU with bf16 instructions" in capsys.readouterr().err

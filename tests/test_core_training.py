@@ -8,7 +8,7 @@ from core.algorithms import PrototypicalNetworks
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
 from core.training import Progress, TrainConfig, train
-from core.training.loop import cpu_has_bf16
+from core.training.config import cpu_has_bf16
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_a_diverging_loss_stops_with_advice(setup):
 
 def test_amp_is_refused_on_a_cpu_without_bf16_instructions_with_advice(setup, monkeypatch):
     model, sampler, _ = setup
-    monkeypatch.setattr("core.training.loop.cpu_has_bf16", lambda: False)
+    monkeypatch.setattr("core.training.config.cpu_has_bf16", lambda: False)
     with pytest.raises(ValueError, match="needs a CUDA device or a CPU with bf16 instructions.*Drop --amp"):
         train(model, sampler, TrainConfig(episodes=1, amp=True))
 
@@ -146,7 +146,7 @@ def test_resuming_from_the_resume_state_repeats_the_same_updates(setup, small_gl
 
 def test_clipping_bounds_each_part_of_the_model_separately():
     from core.algorithms import RelationNetworks
-    from core.training.loop import clip_each_part
+    from core.training.config import clip_each_part
 
     model = RelationNetworks(Preprocessing(mean=(0.1,), std=(0.3,)), hidden=8)
     for parameter in model.embedding.parameters():

@@ -18,7 +18,7 @@ from core.episodes import EpisodeSampler
 from core.evaluation import default_episodes, evaluate
 from core.runtime.devices import DEVICE_CHOICES, resolve_device
 from core.runtime.distributed import DistributedContext
-from core.training.loop import LR_SCHEDULES
+from core.training.config import LR_SCHEDULES
 
 __all__ = ["DIVERGED", "build_parser", "main"]
 
