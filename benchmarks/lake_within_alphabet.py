@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.augment import predict_over_distortions
 from core.checkpoints import CheckpointError, load_checkpoint, read_metadata
 from core.compare.baselines import pixel_nearest_neighbour_predict
 from core.compare.contenders import PIXEL_NN, display_name, fits
@@ -174,20 +175,26 @@ def score(name: str, checkpoint: str, predict: Callable[[Episode], torch.Tensor]
     return {**row, "accuracy": result.accuracy.mean, "ci95": result.accuracy.ci95, "answers": list(result.answers)}
 
 
-def score_checkpoint(path: Path, dataset: ClassDataset, episodes: list[Episode]) -> dict:
-    """The row of the checkpoint at ``path``: scored, or skipped with the reason."""
+def score_checkpoint(path: Path, dataset: ClassDataset, episodes: list[Episode], copies: int = 0) -> list[dict]:
+    """The row of the checkpoint at ``path``: scored, or skipped with the reason; with ``copies``, a second
+    row for the same model deciding over the trial and that many distorted copies of it."""
     name, shown = path.with_suffix("").name, _shown(path)
     try:
         reason = refusal(read_metadata(path))
     except CheckpointError as error:
-        return {"model": name, "checkpoint": shown, "skipped": str(error)}
+        return [{"model": name, "checkpoint": shown, "skipped": str(error)}]
     if not reason:
         algorithm, _ = load_checkpoint(path)
         name = f"{display_name(algorithm)} ({name})"
         reason = cannot_answer(algorithm, dataset.image_shape)
     if reason:
-        return {"model": name, "checkpoint": shown, "skipped": reason}
-    return {**score(name, shown, algorithm.predict_episode, episodes), "note": batch_statistics_note(algorithm)}
+        return [{"model": name, "checkpoint": shown, "skipped": reason}]
+    note = batch_statistics_note(algorithm)
+    rows = [{**score(name, shown, algorithm.predict_episode, episodes), "note": note}]
+    if copies:
+        averaged = predict_over_distortions(algorithm, copies)
+        rows.append({**score(f"{name} + {copies} distorted copies", shown, averaged, episodes), "note": note})
+    return rows
 
 
 def batch_statistics_note(algorithm: torch.nn.Module) -> str:
@@ -235,7 +242,7 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(checkpoints: list[Path], trials: int, seed: int, root: str | Path | None = None) -> dict:
+def run(checkpoints: list[Path], trials: int, seed: int, root: str | Path | None = None, copies: int = 0) -> dict:
     """Score ``checkpoints`` and nearest neighbour on pixels on the same ``trials`` seeded trials."""
     root = root or find_omniglot_root()
     if root is None:
@@ -244,9 +251,10 @@ def run(checkpoints: list[Path], trials: int, seed: int, root: str | Path | None
     episodes = [trial_episode(dataset, t) for t in plan_trials(dataset, drawer_rows(dataset, root), trials, seed)]
     rows = []
     for path in checkpoints:
-        rows.append(score_checkpoint(path, dataset, episodes))
-        print(f"{rows[-1]['model']}: " + (f"{100 * rows[-1]['accuracy']:.1f}%" if "accuracy" in rows[-1]
-              else f"skipped, {rows[-1]['skipped']}"), flush=True)  # fmt: skip
+        for row in score_checkpoint(path, dataset, episodes, copies):
+            rows.append(row)
+            print(f"{row['model']}: " + (f"{100 * row['accuracy']:.1f}%" if "accuracy" in row
+                  else f"skipped, {row['skipped']}"), flush=True)  # fmt: skip
     rows.append(score(PIXEL_NN, "", pixel_nearest_neighbour_predict, episodes))
     return {"date": datetime.date.today().isoformat(), "trials": trials, "seed": seed, "n_way": N_WAY,
             "split": f"{dataset.split_scheme}, {SPLIT}", "threads": torch.get_num_threads(), "rows": rows}  # fmt: skip
@@ -258,6 +266,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint", type=Path, help="score this one checkpoint instead of the shipped ones")
     parser.add_argument("--omniglot", default=None, help="Omniglot folder (default: the usual places)")
+    parser.add_argument("--augmentations", type=int, default=0,
+                        help="also score each model deciding over the trial and this many distorted copies "
+                             "(core.augment: test-time augmentation); default 0")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None, help=f"results folder (default {RESULTS}; none with "
                         "--checkpoint)")  # fmt: skip
     args = parser.parse_args()
@@ -271,8 +282,10 @@ def main() -> None:
         checkpoints, out = sorted(ASSETS.glob("*.json")), args.out or RESULTS
     torch.manual_seed(0)
     start = time.perf_counter()
-    result = run(checkpoints, args.trials, args.seed, args.omniglot)
+    result = run(checkpoints, args.trials, args.seed, args.omniglot, args.augmentations)
     command = f"{COMMAND} --trials {args.trials} --seed {args.seed}"
+    if args.augmentations:
+        command += f" --augmentations {args.augmentations}"
     if args.checkpoint is not None:
         command += f" --checkpoint {args.checkpoint}"
     result |= {"command": command, "seconds": round(time.perf_counter() - start, 1)}

@@ -78,3 +78,19 @@ def distort_episode(episode: Episode, seed: int, distortion: Distortion = Distor
     support, query = episode.support_x, episode.query_x
     both = distort(torch.cat([support, query]), generator, distortion)
     return dataclasses.replace(episode, support_x=both[: len(support)], query_x=both[len(support) :])
+
+
+def predict_over_distortions(algorithm, copies: int, distortion: Distortion = Distortion()):
+    """Episode -> predicted query labels from the episode and ``copies`` distorted versions of it (test-time
+    augmentation): the sum of each version's log-probabilities decides. Copy k is seeded by (k, episode index)."""
+
+    def predict(episode: Episode) -> torch.Tensor:
+        versions = [episode, *(distort_episode(episode, copy, distortion) for copy in range(1, copies + 1))]
+        total = 0
+        with torch.no_grad():
+            for version in versions:
+                support_x, support_y, query_x, _ = algorithm.inputs(version)
+                total = total + F.log_softmax(algorithm(support_x, support_y, query_x), dim=1)
+        return total.argmax(1)
+
+    return predict

@@ -48,3 +48,20 @@ def test_training_with_augment_distorts_each_episode_seeded_by_its_index(small_g
         plain = sampler.episode(episode.index)
         assert episode.class_ids == plain.class_ids and not torch.equal(episode.support_x, plain.support_x)
         assert torch.equal(episode.query_x, distort_episode(plain, sampler.seed).query_x)
+
+
+def test_test_time_augmentation_decides_over_the_episode_and_its_distorted_copies(small_glyphs):
+    from core.algorithms import PrototypicalNetworks
+    from core.augment import predict_over_distortions
+    from core.preprocessing import Preprocessing
+
+    torch.manual_seed(0)
+    model = PrototypicalNetworks(Preprocessing(mean=(0.09,), std=(0.26,)), hidden=8).eval()
+    episode = EpisodeSampler(small_glyphs, "evaluation", 5, 1, 3, seed=2).episode(0)
+    assert torch.equal(predict_over_distortions(model, 0)(episode), model.predict_episode(episode))
+    averaged = predict_over_distortions(model, 4)
+    labels = averaged(episode)
+    assert labels.shape == (15,) and torch.equal(labels, averaged(episode))  # seeded copies: the same answer
+    total = sum(torch.log_softmax(model(*model.inputs(v)[:3]), 1)
+                for v in [episode, *(distort_episode(episode, k) for k in range(1, 5))])  # fmt: skip
+    assert torch.equal(labels, total.argmax(1))
