@@ -25,7 +25,7 @@ SHIPPED_PREFIX = "shipped: "  # how model_picker labels a shipped checkpoint
 SETTING_FLAGS = {"distance": "--distance", "loss": "--relation-loss", "inner_lr": "--inner-lr",
                  "test_inner_lr": "--test-inner-lr", "train_steps": "--train-steps", "test_steps": "--test-steps",
                  "first_order": "--first-order", "meta_sgd": "--meta-sgd",
-                 "per_step_rates": "--per-step-rates"}  # fmt: skip
+                 "per_step_rates": "--per-step-rates", "per_step_batch_norm": "--per-step-batch-norm"}  # fmt: skip
 TRAINING_FLAGS = {"n_way": "--n-way", "n_shot": "--n-shot", "n_query": "--n-query", "episodes": "--episodes"}
 CONFIG_FLAGS = {"meta_batch": "--meta-batch", "learning_rate": "--lr", "lr_decay": "--lr-decay",
                 "lr_decay_every": "--lr-decay-every", "validate_every": "--validate-every",

@@ -189,3 +189,31 @@ def test_the_training_loop_anneals_the_multi_step_loss_then_drops_it(small_glyph
     list(train(model, sampler, TrainConfig(episodes=3, meta_batch=2, validate_every=0, multi_step_loss_until=2)))
     assert seen[0] == pytest.approx([0.5, 0.5]) and seen[1][1] > seen[1][0] and seen[2] is None
     assert model.step_loss_weights is None
+
+
+@pytest.mark.parametrize("first_order", [False, True])
+def test_per_step_batch_norm_agrees_between_the_loop_and_the_one_pass_and_is_learned(small_glyphs, first_order):
+    model = _maml(inner_lr=0.3, train_steps=2, first_order=first_order, per_step_batch_norm=True)
+    with torch.no_grad():  # each step's scale and shift distinct, so that a mix-up of steps would show
+        for name, rows in zip(model.batch_norm_names, model.step_norms):
+            rows.add_(0.3 * torch.randn_like(rows))
+            model.net.get_parameter(name).add_(0.3 * torch.randn_like(rows[0]))
+    model.step_loss_weights = multi_step_weights(2, 0.5)
+    episodes = _episodes(small_glyphs, 3)
+    expected, got = _loop_episode_gradients(model, episodes), _batched_gradients(model, episodes)
+    for (name, _), want, have in zip(model.named_parameters(), expected, got, strict=True):
+        scale = want.abs().max().item()
+        assert torch.allclose(have, want, rtol=1e-8, atol=1e-10 + 1e-8 * scale), name
+    assert all(rows.grad is not None and rows.grad.abs().sum() > 0 for rows in model.step_norms)
+    assert not set(model.batch_norm_names) & set(model.initial_params())  # not adapted in the inner loop
+
+
+def test_per_step_batch_norm_starts_as_the_nets_own_and_holds_it_after_the_trained_steps(small_glyphs):
+    model = _maml(inner_lr=0.3, train_steps=2, per_step_batch_norm=True).eval()
+    episode = _episodes(small_glyphs, 1)[0]
+    support_x, support_y, _, _ = _inputs(model, episode)
+    params, _ = model.adapt(support_x, support_y, 2)
+    for name in model.batch_norm_names:  # every row starts as the net's own, and is held, not adapted
+        assert torch.equal(params[name], model.net.get_parameter(name))
+    model.inputs = lambda episode: _inputs(model, episode)
+    assert len(model.explain(episode, steps=3).query_loss) == 4  # past the trained steps: the net's own serve

@@ -256,3 +256,18 @@ def test_train_on_val_draws_from_both_splits_and_keeps_the_last_weights_not_the_
     assert main(["train", *SMALL_RUN, "--validate-every", "2", "--episodes", "8",
                  "--resume", str(out), "--out", str(tmp_path / "again")]) == 2  # fmt: skip
     assert "train on val True (flags: False)" in capsys.readouterr().err
+
+
+def test_maml_trains_with_every_antoniou_improvement_and_its_checkpoint_reloads_them(tmp_path, capsys):
+    out = tmp_path / "maml_plus"
+    flags = ["--algorithm", "maml", "--train-steps", "2", "--meta-batch", "2", "--per-step-rates",
+             "--per-step-batch-norm", "--multi-step-loss-until", "3", "--first-order-until", "2",
+             "--lr-schedule", "cosine", "--test-shots", "1", "--test-episodes", "4"]  # fmt: skip
+    assert main(["train", *SMALL_RUN, *flags, "--episodes", "4", "--out", str(out)]) == 0
+    model, metadata = load_checkpoint(out)
+    assert model.settings["per_step_rates"] and model.settings["per_step_batch_norm"]
+    assert model.step_lrs.shape == (2, len(model.initial_params()))
+    config = metadata["training"]["config"]
+    assert (config["lr_schedule"], config["first_order_until"], config["multi_step_loss_until"]) == ("cosine", 2, 3)
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", str(out), "--episodes", "3", "--json"]) == 0

@@ -46,6 +46,7 @@ def adapt(
     learning_rates: LearningRates,
     first_order: bool = False,
     after_step: Callable[[Params], None] | None = None,
+    held: Callable[[int], Params] | None = None,
 ) -> tuple[Params, list[torch.Tensor]]:
     """``steps`` gradient steps on ``loss_fn``, the one inner loop every adapting method uses.
 
@@ -59,6 +60,8 @@ def adapt(
             list of those, one per step (the last one serves the steps past the list).
         first_order: do not differentiate the gradients (no second-order terms, much cheaper).
         after_step: called with the parameters after each step (the multi-step loss reads them).
+        held: step k -> parameters used at step k but not adapted (per-step BatchNorm weights); the
+            result and ``after_step`` get those of the step that follows.
 
     Returns:
         The adapted parameters and the (detached) support loss before each step; the losses
@@ -67,9 +70,13 @@ def adapt(
     losses = []
     if steps and not torch.is_grad_enabled():  # nothing may flow back: start from fresh leaves
         params = {name: value.detach().requires_grad_() for name, value in params.items()}
+
+    def with_held(params: Params, step: int) -> Params:
+        return params if held is None else {**params, **held(step)}
+
     with torch.enable_grad():  # adaptation needs gradients even when evaluation runs under no_grad
         for step in range(steps):
-            loss = loss_fn(params)
+            loss = loss_fn(with_held(params, step))
             grads = torch.autograd.grad(loss.sum(), list(params.values()), create_graph=not first_order)
             losses.append(loss.detach())
             params = {
@@ -77,8 +84,8 @@ def adapt(
                 for (name, value), grad in zip(params.items(), grads, strict=True)
             }
             if after_step is not None:
-                after_step(params)
-    return params, losses
+                after_step(with_held(params, step + 1))
+    return with_held(params, steps), losses
 
 
 def classification_loss(
@@ -216,14 +223,17 @@ def trace_adaptation(
     query_x: torch.Tensor,
     query_y: torch.Tensor,
     steps: int,
+    held: Callable[[int], Params] | None = None,
 ) -> AdaptationTrace:
-    """Adapt ``params`` one inner step at a time, recording what each step did (k = 0 is the start)."""
+    """Adapt ``params`` one inner step at a time, recording what each step did (k = 0 is the start);
+    ``held`` as in ``adapt`` (parameters used at step k and not adapted)."""
     records: dict[str, list] = {key: [] for key in ("support", "query", "accuracy", "predictions", "norms", "relative")}
     params = {name: value.detach().requires_grad_() for name, value in params.items()}
     for step in range(steps + 1):
+        full = params if held is None else {**params, **held(step)}
         with torch.no_grad():
-            support_loss = F.cross_entropy(functional_call(model, params, (support_x,)), support_y)
-            logits = functional_call(model, params, (query_x,))
+            support_loss = F.cross_entropy(functional_call(model, full, (support_x,)), support_y)
+            logits = functional_call(model, full, (query_x,))
         records["support"].append(support_loss.item())
         records["query"].append(F.cross_entropy(logits, query_y).item())
         records["predictions"].append(logits.argmax(1).cpu())
@@ -231,7 +241,9 @@ def trace_adaptation(
         if step == steps:
             break
         rates = rates_at(learning_rates, step)
-        adapted, _ = adapt(classification_loss(model, support_x, support_y), params, 1, rates, True)
+        at_step = None if held is None else (lambda k, step=step: held(step + k))
+        adapted, _ = adapt(classification_loss(model, support_x, support_y), params, 1, rates, True, held=at_step)
+        adapted = {name: adapted[name] for name in params}
         records["norms"].append(_layer_norms(params, adapted))
         records["relative"].append(_relative(records["norms"][-1], _layer_sizes(params)))
         params = {name: value.detach().requires_grad_() for name, value in adapted.items()}

@@ -41,8 +41,10 @@ class MAML(FewShotAlgorithm):
     set give a good classifier for its queries. The outer loop differentiates through the
     inner steps (second order), or ignores the curvature (first order, much cheaper).
     Meta-SGD also learns one inner learning rate per parameter; ``per_step_rates`` instead
-    learns one per parameter tensor and inner step (Antoniou et al. 2019's LSLR), and
-    ``step_loss_weights`` (set by the training loop) turns on their multi-step loss.
+    learns one per parameter tensor and inner step (Antoniou et al. 2019's LSLR),
+    ``per_step_batch_norm`` gives each inner step its own learned BatchNorm scale and shift
+    (their BNWB; those are then not adapted), and ``step_loss_weights`` (set by the training
+    loop) turns on their multi-step loss.
 
     The head has ``n_way`` outputs, so a model works on episodes of that many classes.
     BatchNorm always normalises with the current batch (as the reference code does).
@@ -62,6 +64,7 @@ class MAML(FewShotAlgorithm):
         meta_sgd: bool = False,
         test_inner_lr: float | None = None,
         per_step_rates: bool = False,
+        per_step_batch_norm: bool = False,
     ) -> None:
         if meta_sgd and per_step_rates:
             raise ValueError("choose Meta-SGD (a rate per weight) or per-step rates (per layer and step), not both")
@@ -69,7 +72,8 @@ class MAML(FewShotAlgorithm):
                          test_steps=test_steps, first_order=first_order, meta_sgd=meta_sgd,
                          test_inner_lr=test_inner_lr,
                          # recorded only when on: checkpoints from before the setting match a run without it
-                         **({"per_step_rates": True} if per_step_rates else {}))  # fmt: skip
+                         **({"per_step_rates": True} if per_step_rates else {}),
+                         **({"per_step_batch_norm": True} if per_step_batch_norm else {}))  # fmt: skip
         self.n_way, self.inner_lr, self.first_order = n_way, inner_lr, first_order
         self.test_inner_lr = inner_lr if test_inner_lr is None else test_inner_lr
         self.train_steps, self.test_steps = train_steps, test_steps
@@ -79,20 +83,50 @@ class MAML(FewShotAlgorithm):
             if meta_sgd
             else None
         )
+        # per-step BatchNorm (Antoniou et al.'s BNWB): row k of each is the scale or shift inner step k uses;
+        # the net's own serve the queries and any later step. They are learned, not adapted
+        self.batch_norm_names = [f"{name}.{kind}" for name, module in self.net.named_modules()
+                                 if isinstance(module, nn.BatchNorm2d) for kind in ("weight", "bias")]  # fmt: skip
+        self.step_norms = (
+            nn.ParameterList(
+                nn.Parameter(self.net.get_parameter(name).detach().repeat(train_steps, 1))
+                for name in self.batch_norm_names
+            )
+            if per_step_batch_norm
+            else None
+        )
         # LSLR: row k holds inner step k's rate for each parameter tensor, learned with the initialisation
-        count = len(list(self.net.parameters()))
+        count = len(self.initial_params())
         self.step_lrs = nn.Parameter(torch.full((train_steps, count), float(inner_lr))) if per_step_rates else None
         # the multi-step loss: weights of the query loss after each inner step (set by the training loop)
         self.step_loss_weights: torch.Tensor | None = None
 
     def initial_params(self) -> Params:
-        return dict(self.net.named_parameters())
+        """The parameters the inner loop adapts (with per-step BatchNorm, all but BatchNorm's)."""
+        params = dict(self.net.named_parameters())
+        if self.step_norms is not None:
+            params = {name: value for name, value in params.items() if name not in self.batch_norm_names}
+        return params
+
+    def held(self, tasks: int | None = None):
+        """Step k -> the per-step BatchNorm weights of step k (with a leading task dimension when ``tasks``),
+        or None without per-step BatchNorm: ``adapt``'s ``held``."""
+        if self.step_norms is None:
+            return None
+
+        def at(step: int) -> Params:
+            own = step >= len(self.step_norms[0])
+            rows = {name: self.net.get_parameter(name) if own else rows[step]
+                    for name, rows in zip(self.batch_norm_names, self.step_norms)}  # fmt: skip
+            return rows if tasks is None else task_batched(rows, tasks)
+
+        return at
 
     def learning_rates(self) -> LearningRates:
         """α in training, α at test in evaluation; Meta-SGD's or the per-step learned rates in both."""
-        names = [name for name, _ in self.net.named_parameters()]
         if self.step_lrs is not None:
-            return [dict(zip(names, row, strict=True)) for row in self.step_lrs]
+            return [dict(zip(self.initial_params(), row, strict=True)) for row in self.step_lrs]
+        names = [name for name, _ in self.net.named_parameters()]
         if self.inner_lrs is None:
             return self.inner_lr if self.training else self.test_inner_lr
         return dict(zip(names, self.inner_lrs, strict=True))
@@ -109,7 +143,7 @@ class MAML(FewShotAlgorithm):
         self._check_n_way(support_y)
         first_order = self.first_order or not torch.is_grad_enabled()  # no meta-gradient wanted: skip the graph
         return adapt(classification_loss(self.net, support_x, support_y), self.initial_params(), steps,
-                     self.learning_rates(), first_order)  # fmt: skip
+                     self.learning_rates(), first_order, held=self.held())  # fmt: skip
 
     def episode_loss(self, episode: Episode) -> tuple[torch.Tensor, torch.Tensor]:
         """One task's query loss (weighted over the inner steps under the multi-step loss) and accuracy."""
@@ -124,7 +158,7 @@ class MAML(FewShotAlgorithm):
             losses.append(self.loss(logits[-1], query_y))
 
         adapt(classification_loss(self.net, support_x, support_y), self.initial_params(), self.train_steps,
-              self.learning_rates(), self.first_order, query_loss)  # fmt: skip
+              self.learning_rates(), self.first_order, query_loss, self.held())  # fmt: skip
         return self._weighted(torch.stack(losses)), (logits[-1].argmax(1) == query_y).float().mean()
 
     def _weighted(self, step_losses: torch.Tensor) -> torch.Tensor:
@@ -148,7 +182,7 @@ class MAML(FewShotAlgorithm):
         rates = self.learning_rates() if inner_lr is None else float(inner_lr)
         return trace_adaptation(self.net, self.initial_params(), learning_rates=rates,
                                 support_x=support_x, support_y=support_y, query_x=query_x, query_y=query_y,
-                                steps=steps)  # fmt: skip
+                                steps=steps, held=self.held())  # fmt: skip
 
     def meta_batch_loss(
         self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor, query_y: torch.Tensor
@@ -174,7 +208,7 @@ class MAML(FewShotAlgorithm):
             losses.append(per_task_cross_entropy(logits[-1], query_y).mean())
 
         params, _ = adapt(support_loss, task_batched(self.initial_params(), tasks), steps, self.learning_rates(),
-                          first_order, query_loss if multi_step else None)  # fmt: skip
+                          first_order, query_loss if multi_step else None, self.held(tasks))  # fmt: skip
         if not multi_step:
             logits.append(task_batched_classifier(params, query_x))
             losses.append(per_task_cross_entropy(logits[-1], query_y).mean())

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="learn one inner rate per layer and inner step (Antoniou et al. 2019's LSLR); not with --meta-sgd",
     )  # fmt: skip
     maml.add_argument(
+        "--per-step-batch-norm", action="store_true",
+        help="each inner step its own learned BatchNorm scale and shift, not adapted (Antoniou et al. 2019's BNWB)",
+    )  # fmt: skip
+    maml.add_argument(
         "--multi-step-loss-until", type=int, default=0,
         help="for this many training steps, weigh the query loss after every inner step, annealed toward the "
              "last (Antoniou et al. 2019's multi-step loss); default 0",

@@ -227,7 +227,8 @@ def _settings(args: argparse.Namespace) -> dict:
     if args.algorithm == "maml":
         return {"n_way": args.n_way, "inner_lr": args.inner_lr, "train_steps": args.train_steps,
                 "test_steps": args.test_steps, "first_order": args.first_order, "meta_sgd": args.meta_sgd,
-                "test_inner_lr": args.test_inner_lr, "per_step_rates": args.per_step_rates}  # fmt: skip
+                "test_inner_lr": args.test_inner_lr, "per_step_rates": args.per_step_rates,
+                "per_step_batch_norm": args.per_step_batch_norm}  # fmt: skip
     if args.algorithm == "finetune":
         return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
     if args.algorithm == "relationnet":
