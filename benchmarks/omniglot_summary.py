@@ -14,6 +14,7 @@ seeded test episodes; "not run" where a run is missing.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from benchmarks.maml_omniglot import PAPER as MAML_PAPER
@@ -53,10 +54,39 @@ def shipped() -> dict[str, dict[tuple[int, int], dict | None]]:
     return rows
 
 
+VALIDATION = re.compile(r"^(\d+)/\d+ .*\bval ([\d.]+)%")
+
+
+def validation_curve(name: str) -> list[tuple[int, float]]:
+    """(step, validation accuracy %) from a paper model's log, every sitting; a step validated twice keeps the last."""
+    path = PAPER_MODELS / f"{name}.log"
+    points = {}
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        if match := VALIDATION.match(line.strip()):
+            points[int(match[1])] = float(match[2])
+    return sorted(points.items())
+
+
+def last_quarter_gain(curve: list[tuple[int, float]], steps: int) -> float | None:
+    """Best validation in the last quarter of the steps minus the best before it (None: too few points)."""
+    before = [value for step, value in curve if step <= 0.75 * steps]
+    after = [value for step, value in curve if step > 0.75 * steps]
+    return max(after) - max(before) if before and after else None
+
+
+def _curve_text(curve: list[tuple[int, float]], most: int = 5) -> str:
+    if not curve:
+        return "none logged"
+    picked = sorted({round(i * (len(curve) - 1) / (most - 1)) for i in range(most)}) if len(curve) > most else None
+    shown = [curve[i] for i in picked] if picked else curve
+    return ", ".join(f"{step}: {value:.1f}" for step, value in shown)
+
+
 def training_table() -> str:
-    """How each shipped paper model was trained: steps, device, minutes, the best validation."""
-    lines = ["| model | cells | steps (x meta-batch) | trained on | minutes | best validation (step) |",
-             "|---|---|---:|---|---:|---|"]  # fmt: skip
+    """How each shipped paper model was trained: steps, device, minutes, the best validation, the curve."""
+    lines = ["| model | cells | steps (x meta-batch) | trained on | minutes | best validation (step) "
+             "| validation curve (step: %) | last quarter (points) |",
+             "|---|---|---:|---|---:|---|---|---:|"]  # fmt: skip
     for model in paper_models():
         training, sittings = model["training"], model["paper"]["sittings"]
         cells = ", ".join(f"{c['n_way']}-way {c['n_shot']}-shot" for c in model["paper"]["cells"])
@@ -66,7 +96,10 @@ def training_table() -> str:
         minutes = sum(s["minutes_asked"] for s in sittings)
         best = training.get("best_val_accuracy")
         best_text = f"{100 * best:.1f}% ({training['best_step']})" if best is not None else "not validated"
-        lines.append(f"| {model['name']} | {cells} | {steps} | {where} | {minutes:g} | {best_text} |")
+        curve = validation_curve(model["name"])
+        gain = last_quarter_gain(curve, training["episodes"])
+        lines.append(f"| {model['name']} | {cells} | {steps} | {where} | {minutes:g} | {best_text} | "
+                     f"{_curve_text(curve)} | {'—' if gain is None else f'{gain:+.1f}'} |")  # fmt: skip
     return "\n".join(lines)
 
 
