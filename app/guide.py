@@ -69,3 +69,36 @@ def best(rows: list[dict], n_way: int, n_shot: int) -> dict | None:
 
 def percent(row: dict | None) -> str:
     return f"{100 * row['accuracy']:.1f}%" if row and row["accuracy"] is not None else t("guide.not_measured")
+
+
+PAPER_MODELS = Path(__file__).resolve().parents[1] / "assets" / "paper"
+PAPER_ROWS = {"protonet": "Prototypical Networks", "maml": "MAML", "fomaml": "first-order MAML",
+              "relationnet": "Relation Networks"}  # fmt: skip
+
+
+@cache
+def paper_records() -> tuple[dict, ...]:
+    """The JSON of every paper model in ``assets/paper`` (empty when there are none)."""
+    return tuple(json.loads(path.read_text()) | {"name": path.stem} for path in sorted(PAPER_MODELS.glob("*.json")))
+
+
+def paper_table() -> list[dict]:
+    """One row per algorithm: each cell as ours ± CI against the paper, and the training minutes behind the row."""
+    rows: dict[str, dict] = {}
+    minutes: dict[str, float] = {}
+    method_column = t("guide.column_method")
+    for record in paper_records():
+        algorithm = PAPER_ROWS.get(record["name"].split("-")[0])
+        if algorithm is None or "paper" not in record:
+            continue
+        row = rows.setdefault(algorithm, {method_column: method_name(algorithm)})
+        for cell in record["paper"]["cells"]:
+            test = cell.get("test")
+            ours = f"{100 * test['mean']:.1f} ± {100 * test['ci95']:.1f}" if test else "—"
+            row[setting_name(cell["n_way"], cell["n_shot"])] = t("guide.paper_cell", ours=ours,
+                                                                  paper=cell["published"])  # fmt: skip
+        minutes[algorithm] = minutes.get(algorithm, 0) + sum(s["minutes_asked"] for s in record["paper"]["sittings"])
+    columns = [setting_name(n_way, n_shot) for n_way, n_shot in ((5, 1), (5, 5), (20, 1), (20, 5))]
+    return [{method_column: rows[name][method_column], **{c: rows[name].get(c, "—") for c in columns},
+             t("guide.column_minutes"): round(minutes[name])}
+            for name in PAPER_ROWS.values() if name in rows]  # fmt: skip

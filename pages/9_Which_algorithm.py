@@ -22,6 +22,10 @@ st.subheader(t("guide.measurements", data=data))
 st.dataframe(guide.pivot(rows), hide_index=True)
 episodes = max(r["episodes"] for r in rows)
 st.caption(t("guide.measurements_caption", episodes=episodes))
+if papers := guide.paper_table():
+    st.subheader(t("guide.papers"))
+    st.dataframe(papers, hide_index=True)
+    st.caption(t("guide.papers_caption"))
 
 protonet, maml = guide.cell(rows, "Prototypical Networks", 5, 1), guide.cell(rows, "MAML", 5, 1)
 finetune = guide.cell(rows, "pre-trained + fine-tuned", 5, 1)

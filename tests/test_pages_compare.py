@@ -140,6 +140,11 @@ def test_the_guide_rests_on_the_measured_comparison():
     assert {"Prototypical Networks", "MAML", "nearest neighbour on pixels"} <= set(table["method"])
     headers = [header.value for header in at.header]
     assert len(headers) == 6 and headers[0].startswith("1. What is your data like")
+    papers = at.dataframe[1].value  # the paper models against the papers, from assets/paper
+    assert list(papers["method"]) == ["Prototypical Networks", "MAML", "first-order MAML", "Relation Networks"]
+    assert list(papers.columns[1:5]) == ["5-way 1-shot", "5-way 5-shot", "20-way 1-shot", "20-way 5-shot"]
+    maml = papers[papers["method"] == "MAML"].iloc[0]
+    assert maml["20-way 1-shot"].endswith("(paper 95.8)") and maml["training minutes"] > 0
     links = {link.proto.page for link in at.main.get("page_link")}  # the guide's own, not the sidebar's
     assert {"Compare", "MAML", "Prototypical_Networks", "Your_images"} <= links
 
