@@ -18,6 +18,9 @@ def describe(record: dict) -> tuple[str, str]:
     if record["algorithm"] == "maml":
         kind = "first-order MAML" if settings.get("first_order") else "MAML"
         kind += " + Meta-SGD" if settings.get("meta_sgd") else ""
+        kind += f", {settings['n_way']}-way" if settings.get("n_way", 5) != 5 else ""
+        until = training.get("config", {}).get("first_order_until", 0)
+        kind += f", first order for its first {until} steps" if until and not settings.get("first_order") else ""
         what = (f"{kind}, α {settings['inner_lr']:g}, {settings['train_steps']} step(s) in training, "
                 f"{settings['test_steps']} at test")  # fmt: skip
         batch = training.get("config", {}).get("meta_batch", 1)
@@ -37,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algorithm", default=None, help="only this algorithm's checkpoints")
     args = parser.parse_args()
-    print("| checkpoint | model | data | steps (best at), time | 5-way 1-shot | 5-way 5-shot | test episodes |")
+    print("| checkpoint | model | data | steps (best at), time | 1-shot | 5-shot | test episodes |")
     print("|---|---|---|---|---:|---:|---:|")
     for path in sorted(ASSETS.glob("*.json")):
         record = json.loads(path.read_text())
@@ -47,9 +50,10 @@ def main() -> None:
         data = record["dataset"]
         source = f"{data['source']} ({record['splits']['train']})"
         tests = record.get("test_accuracy", {})
+        n_way = record.get("settings", {}).get("n_way", 5)  # MAML's head fixes it; the others are tested 5-way
         cells = [
             f"{100 * tests[k]['mean']:.1f} ± {100 * tests[k]['ci95']:.1f}" if k in tests else "–"
-            for k in ("5-way 1-shot", "5-way 5-shot")
+            for k in (f"{n_way}-way 1-shot", f"{n_way}-way 5-shot")
         ]
         episodes = next(iter(tests.values()), {}).get("episodes", "–")
         print(f"| `assets/{path.stem}` | {what} | {source} | {length} | {cells[0]} | {cells[1]} | {episodes} |")

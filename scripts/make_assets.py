@@ -27,6 +27,12 @@ PROTONET = ["--algorithm", "protonet", "--n-way", "20", "--n-shot", "5", "--n-qu
 MAML = ["--algorithm", "maml", "--n-way", "5", "--n-shot", "1", "--n-query", "5", "--inner-lr", "0.4",
         "--train-steps", "1", "--test-steps", "3", "--lr-decay-every", "100000", "--val-episodes", "100",
         *SNAPSHOTS]  # fmt: skip
+# A 20-way MAML (the paper's 20-way settings: five inner steps at alpha 0.1, meta-batch 16) so that the
+# one-shot game's 20-way trials and the n_way sweep have MAML in them. Antoniou et al.'s derivative-order
+# annealing keeps it in reach of a CPU: first order for the first 1,200 steps, second order after.
+MAML_20WAY = ["--algorithm", "maml", "--n-way", "20", "--n-shot", "1", "--n-query", "1", "--inner-lr", "0.1",
+              "--train-steps", "5", "--test-steps", "5", "--meta-batch", "16", "--first-order-until", "1200",
+              "--lr-decay-every", "100000", "--val-episodes", "100", "--validate-every", "200", *SNAPSHOTS]  # fmt: skip
 # The fine-tuning baseline MAML's page compares with: ordinary training on all training classes.
 FINETUNE = ["--algorithm", "finetune", "--epochs", "3", "--tune-adaptation"]
 # Relation Networks: 5-way 1-shot with 19 queries per class, as the paper's Omniglot setting
@@ -41,6 +47,7 @@ MODELS = {
     "fomaml-glyphs": [*MAML, *GLYPHS, "--first-order", "--episodes", "1500", "--meta-batch", "8",
                       "--validate-every", "250"],
     "maml-omniglot": [*MAML, *OMNIGLOT, "--episodes", "800", "--meta-batch", "16", "--validate-every", "200"],
+    "maml-20way-omniglot": [*MAML_20WAY, *OMNIGLOT, "--episodes", "1500", "--max-minutes", "40"],
     "fomaml-omniglot": [*MAML, *OMNIGLOT, "--first-order", "--episodes", "800", "--meta-batch", "16",
                         "--validate-every", "200"],
     "finetune-glyphs": [*FINETUNE, *GLYPHS],
