@@ -20,7 +20,9 @@ def describe(record: dict) -> tuple[str, str]:
         kind += " + Meta-SGD" if settings.get("meta_sgd") else ""
         kind += f", {settings['n_way']}-way" if settings.get("n_way", 5) != 5 else ""
         until = training.get("config", {}).get("first_order_until", 0)
-        kind += f", first order for its first {until} steps" if until and not settings.get("first_order") else ""
+        if until and not settings.get("first_order"):
+            first = "all its steps" if until >= training["episodes"] else f"its first {until} steps"
+            kind += f", trained first order for {first}"
         what = (f"{kind}, α {settings['inner_lr']:g}, {settings['train_steps']} step(s) in training, "
                 f"{settings['test_steps']} at test")  # fmt: skip
         batch = training.get("config", {}).get("meta_batch", 1)

@@ -243,6 +243,9 @@ def test_a_bad_query_file_is_reported_beside_the_query_uploader_in_view(app_url,
     broken.write_bytes(b"not an image")
     _upload_query(page, main, broken)
     message = main.locator('[data-testid="stAlert"]', has_text="broken.png")
+    # an upload can take a second run to be read and reported (a CI run beside a training job once counted
+    # the first and looked before the second): wait for the message itself
+    message.first.wait_for(state="visible", timeout=60_000)
     assert message.count() == 1, main.inner_text()
     box = message.bounding_box()  # after the rerun, without scrolling: where the visitor is looking
     assert 0 <= box["y"] < YOUR_VIEWPORT["height"], box
