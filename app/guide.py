@@ -72,14 +72,13 @@ def percent(row: dict | None) -> str:
 
 
 PAPER_MODELS = Path(__file__).resolve().parents[1] / "assets" / "paper"
-PAPER_ROWS = {"protonet": "Prototypical Networks", "maml": "MAML", "fomaml": "first-order MAML",
-              "relationnet": "Relation Networks"}  # fmt: skip
+PAPER_ROWS = ("Prototypical Networks", "MAML", "first-order MAML", "Relation Networks")  # the JSON's paper.row
 
 
 @cache
 def paper_records() -> tuple[dict, ...]:
     """The JSON of every paper model in ``assets/paper`` (empty when there are none)."""
-    return tuple(json.loads(path.read_text()) | {"name": path.stem} for path in sorted(PAPER_MODELS.glob("*.json")))
+    return tuple(json.loads(path.read_text()) for path in sorted(PAPER_MODELS.glob("*.json")))
 
 
 def paper_table() -> list[dict]:
@@ -88,8 +87,8 @@ def paper_table() -> list[dict]:
     minutes: dict[str, float] = {}
     method_column = t("guide.column_method")
     for record in paper_records():
-        algorithm = PAPER_ROWS.get(record["name"].split("-")[0])
-        if algorithm is None or "paper" not in record:
+        algorithm = record.get("paper", {}).get("row")
+        if algorithm not in PAPER_ROWS:
             continue
         row = rows.setdefault(algorithm, {method_column: method_name(algorithm)})
         for cell in record["paper"]["cells"]:
@@ -101,4 +100,4 @@ def paper_table() -> list[dict]:
     columns = [setting_name(n_way, n_shot) for n_way, n_shot in ((5, 1), (5, 5), (20, 1), (20, 5))]
     return [{method_column: rows[name][method_column], **{c: rows[name].get(c, "—") for c in columns},
              t("guide.column_minutes"): round(minutes[name])}
-            for name in PAPER_ROWS.values() if name in rows]  # fmt: skip
+            for name in PAPER_ROWS if name in rows]  # fmt: skip

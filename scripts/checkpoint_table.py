@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--algorithm", default=None, help="only this algorithm's checkpoints")
     args = parser.parse_args()
-    print("| checkpoint | model | data | steps (best at), time | 1-shot | 5-shot | test episodes |")
+    print("| checkpoint | model | data | steps (best at), time | 5-way 1-shot | 5-way 5-shot | test episodes |")
     print("|---|---|---|---|---:|---:|---:|")
     for path in sorted(ASSETS.glob("*.json")):
         record = json.loads(path.read_text())
@@ -53,8 +53,9 @@ def main() -> None:
         source = f"{data['source']} ({record['splits']['train']})"
         tests = record.get("test_accuracy", {})
         n_way = record.get("settings", {}).get("n_way", 5)  # MAML's head fixes it; the others are tested 5-way
+        label = "" if n_way == 5 else f"{n_way}-way: "  # a 20-way MAML's cells, in the 5-way columns, say so
         cells = [
-            f"{100 * tests[k]['mean']:.1f} ± {100 * tests[k]['ci95']:.1f}" if k in tests else "–"
+            f"{label}{100 * tests[k]['mean']:.1f} ± {100 * tests[k]['ci95']:.1f}" if k in tests else "–"
             for k in (f"{n_way}-way 1-shot", f"{n_way}-way 5-shot")
         ]
         episodes = next(iter(tests.values()), {}).get("episodes", "–")

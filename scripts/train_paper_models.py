@@ -148,7 +148,7 @@ def main() -> int:
     parser.add_argument(
         "--amp",
         action="store_true",
-        help="bf16 autocast in training (CUDA, or a CPU with AVX-512 BF16 or AMX: 1.5x on this one)",
+        help="bf16 autocast in training (CUDA, or a CPU with AVX-512 BF16 or AMX; see benchmarks/amp_accuracy.py)",
     )
     parser.add_argument(
         "--train-on-val",
@@ -169,10 +169,10 @@ def main() -> int:
     started = time.time()
     processes = {}
     previous = {name: earlier_sittings(args.out / f"{name}.json") if args.resume else [] for name in names}
+    lines = {name: command(name, table[name], args) for name in names}  # before any run writes a JSON to resume
     for name in names:
         log = (logs / f"{name}.log").open("a")
-        processes[name] = (subprocess.Popen(command(name, table[name], args), stdout=log, stderr=log, env=environment),
-                           log)  # fmt: skip
+        processes[name] = (subprocess.Popen(lines[name], stdout=log, stderr=log, env=environment), log)
     failed = []
     for name, (process, log) in processes.items():
         code = process.wait()
@@ -181,7 +181,7 @@ def main() -> int:
                    "machine": machine(args.device), "minutes_asked": args.minutes,
                    "wall_minutes": round((time.time() - started) / 60, 1), "exit_code": code,
                    "processes_side_by_side": len(processes), "amp": args.amp,
-                   "flags": " ".join(command(name, table[name], args)[3:])}  # fmt: skip
+                   "flags": " ".join(lines[name][3:])}  # fmt: skip
         path = args.out / f"{name}.json"
         if code not in (0, 130) or not path.is_file():
             failed.append(name)
