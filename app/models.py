@@ -17,13 +17,14 @@ from core.algorithms import FewShotAlgorithm
 from core.checkpoints import CheckpointError, Snapshot, load_checkpoint, save_checkpoint
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+PAPER_ASSETS = ASSETS / "paper"  # the models behind the README's table against the papers (Omniglot, Vinyals split)
 SESSION_MODELS = "trained_models"
 
 
-def shipped_checkpoints(algorithm: str) -> dict[str, Path]:
-    """Name -> path of every checkpoint in assets/ for ``algorithm``."""
+def shipped_checkpoints(algorithm: str, folder: Path = ASSETS) -> dict[str, Path]:
+    """Name -> path of every checkpoint in ``folder`` (assets/, or assets/paper) for ``algorithm``."""
     found = {}
-    for path in sorted(ASSETS.glob("*.json")):
+    for path in sorted(folder.glob("*.json")):
         try:
             if json.loads(path.read_text()).get("algorithm") == algorithm:
                 found[path.stem] = path.with_suffix("")
@@ -32,7 +33,7 @@ def shipped_checkpoints(algorithm: str) -> dict[str, Path]:
     return found
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)  # assets/ and assets/paper: about 30 models, 0.5-1 MB each
 def cached_checkpoint(path: str) -> tuple[FewShotAlgorithm, dict]:
     """A shipped model, loaded once and shared read-only by every session."""
     return load_checkpoint(path)

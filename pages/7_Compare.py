@@ -4,7 +4,7 @@ import time
 
 import streamlit as st
 
-from app import compare_view
+from app import compare_view, guide
 from app.charts import show_chart
 from app.compare_lineup import contenders, lineup_picker
 from app.datasets import dataset_controls, load_or_explain, split_control
@@ -37,7 +37,7 @@ with st.expander(t("compare.settings"), icon=":material/tune:"):
     episodes = columns[3].number_input(t("compare.episodes"), 1, 2000, 100, key="cmp_episodes",
                                        bind="query-params", help=t("compare.episodes_help"))  # fmt: skip
     seed = columns[4].number_input(t("compare.seed"), 0, 10**6, 0, key="cmp_seed", bind="query-params")
-    chosen = lineup_picker("cmp", spec, image_shape)
+    chosen = lineup_picker("cmp", spec, image_shape, int(n_way), int(n_shot))
 if split == roles.train:
     st.warning(t("compare.training_split", split=split, test=roles.test))
 quick_column, full_column, summary_column = run_row.columns([0.9, 1.5, 1.6], vertical_alignment="center")
@@ -76,6 +76,11 @@ if "cmp_results" in st.session_state:
     compare_view.show_results(*st.session_state["cmp_results"], prefix="cmp")
 else:
     compare_view.show_shipped(spec.source, int(n_way), int(n_shot), prefix="cmp")
+
+if papers := guide.paper_table():
+    st.subheader(t("guide.papers"))
+    st.dataframe(papers, hide_index=True)
+    st.caption(f"{t('guide.papers_caption')} {t('compare.papers_run')}")
 
 st.header(t("compare.sweep_header"))
 left, middle, right = st.columns(3)

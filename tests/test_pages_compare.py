@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.datasets import find_omniglot_root
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -74,6 +76,38 @@ def test_compare_says_what_to_change_when_the_episodes_do_not_fit():
     at.button(key="cmp_run").click().run()
     assert not at.exception
     assert any("lower n_shot or n_query" in error.value for error in at.error)
+
+
+def test_compare_shows_the_paper_models_against_the_papers_and_says_how_to_run_them():
+    at = open_page("pages/7_Compare.py")
+    assert "Against the papers (Omniglot, Vinyals split)" in [s.value for s in at.subheader]
+    papers = next(d.value for d in at.dataframe if "training minutes" in d.value.columns)
+    assert list(papers["method"]) == ["Prototypical Networks", "MAML", "first-order MAML", "Relation Networks"]
+    assert any("class split **vinyals**" in caption.value for caption in at.caption)
+    lineup = at.multiselect(key="cmp_lineup")
+    assert not any("paper:" in option for option in lineup.options)  # glyphs: the paper models do not fit its task
+
+
+@pytest.mark.skipif(find_omniglot_root() is None, reason="needs Omniglot (../shared/data/omniglot or $OMNIGLOT_ROOT)")
+def test_on_omniglots_vinyals_split_the_lineup_starts_with_the_paper_models_for_the_cell():
+    at = open_page("pages/7_Compare.py")
+    at.selectbox(key="dataset").set_value("omniglot").run()
+    at.selectbox(key="split_scheme").set_value("vinyals").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="split").value == "test"
+    lineup = at.multiselect(key="cmp_lineup").value
+    assert set(lineup) == {"Prototypical Networks · paper: protonet-60way-1shot", "MAML · paper: maml-5way-1shot",
+                           "first-order MAML · paper: fomaml-5way-1shot",
+                           "Relation Networks · paper: relationnet-5way-1shot",
+                           "nearest neighbour on pixels", "trained from scratch on the support set"}  # fmt: skip
+    at.multiselect(key="cmp_lineup").set_value(["MAML · paper: maml-5way-1shot", "nearest neighbour on pixels"])
+    at.number_input(key="cmp_episodes").set_value(3).run()
+    at.button(key="cmp_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in (*at.exception, *at.error)]
+    table = at.dataframe[0].value
+    assert len(table) == 2 and (table["episodes"] == 3).all()
+    notes = " ".join(caption.value for caption in at.caption if caption.value.startswith("Notes"))
+    assert "paper: maml-5way-1shot" not in notes  # trained on the Vinyals train classes: no warning on its test split
 
 
 def play(at: AppTest, answers) -> AppTest:
