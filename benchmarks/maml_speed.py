@@ -11,6 +11,8 @@ steps of ``core.training.TrainingRun`` on the same episodes:
 - vmap: ``core.algorithms.maml_vectorised`` (``torch.func.vmap`` over the tasks) plugged
   into the same step;
 - task-batched: the whole meta-batch as one grouped-convolution pass (the default);
+- task-batched unfused: the same with PyTorch's kernels instead of our BatchNorm + pool + ReLU kernel
+  (``core/algorithms/fused_block.py``, CPU only), to show what that kernel gives;
 - task-batched bf16: the same under bf16 autocast (``--amp``), where the device has bf16
   (CUDA, or a CPU with AVX-512 BF16 or AMX). Whether it keeps the accuracy is
   ``benchmarks/amp_accuracy.py``'s question.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -36,7 +39,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.maml_omniglot import SETTINGS
-from core.algorithms import MAML
+from core.algorithms import MAML, fused_block
 from core.algorithms.maml_vectorised import meta_batch_loss as vmap_meta_batch_loss
 from core.datasets import DatasetSpec, find_omniglot_root, load_dataset
 from core.episodes import EpisodeSampler
@@ -46,7 +49,8 @@ from core.training.config import cpu_has_bf16
 
 RESULTS = Path(__file__).parent / "results"
 CASES = [(5, 32), (20, 16)]  # n_way, meta-batch
-METHODS = ("loop", "vmap", "task-batched", "task-batched bf16")
+METHODS = ("loop", "vmap", "task-batched", "task-batched bf16", "task-batched unfused")
+UNFUSED = METHODS[-1]  # task-batched without our BatchNorm + pool kernel (core/algorithms/fused_block.py): its gain
 N_QUERY = 1  # queries per class in training, as in the paper's reference code for Omniglot
 
 
@@ -58,8 +62,10 @@ def _memory_kib(field: str) -> int:
 
 
 def methods(device: str) -> tuple[str, ...]:
-    """The methods this device can run: bf16 only where it has bf16 arithmetic."""
-    return METHODS if device == "cuda" or cpu_has_bf16() else METHODS[:-1]
+    """The methods this device can run: bf16 only where it has bf16 arithmetic, the fused kernel on a CPU."""
+    bf16 = device == "cuda" or cpu_has_bf16()
+    fused = device == "cpu" and fused_block.ready(wait=True)
+    return tuple(m for m in METHODS if (bf16 or not m.endswith("bf16")) and (fused or m != UNFUSED))
 
 
 def training_run(method: str, n_way: int, meta_batch: int, first_order: bool, device: str):
@@ -83,12 +89,17 @@ def training_run(method: str, n_way: int, meta_batch: int, first_order: bool, de
     return train(model, sampler, config), dataset.name
 
 
-def _timed_step(run, device: str) -> float:
-    start = time.perf_counter()
-    next(run)
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+def _timed_step(run, device: str, method: str = "") -> float:
+    if method == UNFUSED:
+        os.environ[fused_block.DISABLE] = "1"
+    try:
+        start = time.perf_counter()
+        next(run)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+    finally:
+        os.environ.pop(fused_block.DISABLE, None)
 
 
 def speed(n_way: int, meta_batch: int, first_order: bool, rounds: int, device: str) -> dict:
@@ -96,40 +107,40 @@ def speed(n_way: int, meta_batch: int, first_order: bool, rounds: int, device: s
     times: dict[str, list[float]] = {m: [] for m in runs}
     for round_index in range(rounds + 1):
         for method, run in runs.items():
-            seconds = _timed_step(run, device)
+            seconds = _timed_step(run, device, method)
             if round_index:  # the first round warms up
                 times[method].append(seconds)
     return {m: meta_batch / statistics.median(t) for m, t in times.items()}
 
 
 def peak_memory(method: str, n_way: int, meta_batch: int, first_order: bool, device: str) -> dict:
+    methods(device)  # builds the fused kernel first (or loads it), as the timed rounds did
     run, data = training_run(method, n_way, meta_batch, first_order, device)
     base = _memory_kib("VmRSS:")
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
     for _ in range(2):
-        _timed_step(run, device)
+        _timed_step(run, device, method)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else (_memory_kib("VmHWM:") - base) / 1024
     return {"peak_mib": peak, "data": data}
 
 
 def table(rows: list[dict]) -> str:
-    bf16 = all("task-batched bf16" in row["tasks_per_second"] for row in rows)
-    extra = " | task-batched bf16 tasks/s | bf16 / loop" if bf16 else ""
+    optional = [m for m in ("task-batched bf16", UNFUSED) if all(m in row["tasks_per_second"] for row in rows)]
+    extra = "".join(f" | {m} tasks/s | {m} / loop" for m in optional)
     lines = [
         "| setting | order | loop tasks/s | vmap tasks/s | task-batched tasks/s | vmap / loop | task-batched / loop"
         f"{extra} | peak MiB {' / '.join(rows[0]['peak_mib'])} |",
-        "|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if bf16 else "") + "---:|",
+        "|---|---|---:|---:|---:|---:|---:|" + "---:|---:|" * len(optional) + "---:|",
     ]
     for row in rows:
         rate, peak = row["tasks_per_second"], row["peak_mib"]
-        half = (f" {rate['task-batched bf16']:.1f} | {rate['task-batched bf16'] / rate['loop']:.2f}x |"
-                if bf16 else "")  # fmt: skip
+        more = "".join(f" {rate[m]:.1f} | {rate[m] / rate['loop']:.2f}x |" for m in optional)
         lines.append(
             f"| {row['n_way']}-way 1-shot, meta-batch {row['meta_batch']}, {row['inner_steps']} inner step(s) | "
             f"{'first' if row['first_order'] else 'second'} | {rate['loop']:.1f} | {rate['vmap']:.1f} | "
             f"{rate['task-batched']:.1f} | {rate['vmap'] / rate['loop']:.2f}x | "
-            f"**{rate['task-batched'] / rate['loop']:.2f}x** |{half} "
+            f"**{rate['task-batched'] / rate['loop']:.2f}x** |{more} "
             f"{' / '.join(f'{value:.0f}' for value in peak.values())} |"
         )
     return "\n".join(lines)
@@ -151,6 +162,7 @@ def main() -> None:
     for n_way, meta_batch in (case for case in CASES if case[0] in args.ways):
         for first_order in (False, True):
             rates = speed(n_way, meta_batch, first_order, args.rounds, args.device)
+            print(json.dumps({"n_way": n_way, "first_order": first_order, "tasks_per_second": rates}), flush=True)
             peaks, data = {}, ""
             for method in rates:
                 command = [sys.executable, "-m", "benchmarks.maml_speed", "--device", args.device,

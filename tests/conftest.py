@@ -28,6 +28,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if "MLP_CACHE_DIR" not in os.environ or os.environ.get("MLP_TEST_OWN_CACHE"):
         os.environ["MLP_CACHE_DIR"] = tempfile.mkdtemp(prefix="mlp-test-cache-")
         os.environ["MLP_TEST_OWN_CACHE"] = "1"
+    # Built (or loaded from its cache) before any test, so every test takes the same path through
+    # MAML's task-batched pass, not one that switches when a background build finishes.
+    from core.algorithms import fused_block
+
+    fused_block.ready(wait=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -43,6 +43,30 @@ def test_a_glyph_checkpoint_scores_what_its_json_records(glyphs, name):
     assert abs(measured.mean - recorded["mean"]) < 2 * measured.ci95 + 0.01, (name, measured, recorded["mean"])
 
 
+OMNIGLOT_MODELS = sorted(p.stem for p in ASSETS.glob("*-omniglot.json"))
+
+
+@pytest.fixture(scope="module")
+def lake_omniglot():
+    from core.datasets import find_omniglot_root
+
+    root = find_omniglot_root()
+    if root is None:
+        pytest.skip("Omniglot is absent (set OMNIGLOT_ROOT or put it in ../shared/data/omniglot)")
+    return load_dataset(DatasetSpec("omniglot", str(root), "lake"))
+
+
+@pytest.mark.parametrize("name", OMNIGLOT_MODELS)
+def test_an_omniglot_checkpoint_scores_what_its_json_records(lake_omniglot, name):
+    algorithm, metadata = load_checkpoint(ASSETS / name)
+    assert metadata["dataset"]["split_scheme"] == "lake" and metadata["splits"]["train"] == "background"
+    setting, recorded = next(iter(metadata["test_accuracy"].items()))  # e.g. "20-way 1-shot" for maml-20way
+    n_way, n_shot = (int(part.split("-")[0]) for part in setting.split())
+    sampler = EpisodeSampler(lake_omniglot, recorded["split"], n_way, n_shot, 15, seed=0)
+    measured = evaluate(algorithm, sampler, EPISODES)
+    assert abs(measured.mean - recorded["mean"]) < 2 * measured.ci95 + 0.01, (name, measured, recorded["mean"])
+
+
 PAPER_MODELS = sorted(p.stem for p in (ASSETS / "paper").glob("*.json"))
 
 

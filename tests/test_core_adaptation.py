@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from core.algorithms import MAML
+from core.algorithms import MAML, fused_block
 from core.algorithms.adaptation import task_batched, task_batched_classifier
 from core.algorithms.maml import multi_step_weights
 from core.episodes import EpisodeSampler, stack_episodes
@@ -40,9 +40,19 @@ def _batched_gradients(model: MAML, episodes) -> list[torch.Tensor]:
     return [p.grad.clone() for p in model.parameters()]
 
 
+@pytest.fixture(params=["fused kernel", "PyTorch kernels"])
+def block_kernel(request, monkeypatch):
+    """The task-batched pass with our BatchNorm + pool kernel (fused_block.py), and without it."""
+    if request.param == "PyTorch kernels":
+        monkeypatch.setenv(fused_block.DISABLE, "1")
+    elif not fused_block.ready(wait=True):
+        pytest.skip(f"the fused kernel is not built here: {fused_block.unavailable_reason()}")
+    return request.param
+
+
 @pytest.mark.parametrize("steps", [1, 5])
 @pytest.mark.parametrize("variant", ["second order", "first order", "Meta-SGD"])
-def test_the_task_batched_meta_gradient_equals_the_per_task_loop(small_glyphs, steps, variant):
+def test_the_task_batched_meta_gradient_equals_the_per_task_loop(small_glyphs, steps, variant, block_kernel):
     model = _maml(inner_lr=0.3, train_steps=steps, first_order=variant == "first order",
                   meta_sgd=variant == "Meta-SGD")  # fmt: skip
     episodes = _episodes(small_glyphs, 4)
