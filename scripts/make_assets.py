@@ -33,6 +33,13 @@ MAML = ["--algorithm", "maml", "--n-way", "5", "--n-shot", "1", "--n-query", "5"
 MAML_20WAY = ["--algorithm", "maml", "--n-way", "20", "--n-shot", "1", "--n-query", "1", "--inner-lr", "0.1",
               "--train-steps", "5", "--test-steps", "5", "--meta-batch", "16", "--first-order-until", "1200",
               "--lr-decay-every", "100000", "--val-episodes", "100", "--validate-every", "200", *SNAPSHOTS]  # fmt: skip
+# Lake's one-shot task (20 characters of one alphabet): 20-way 1-shot episodes, half of them from one
+# alphabet (harder negatives), Koch et al.'s distortions and stroke width as augmentation, bf16 where
+# the CPU has it, cosine learning rate over 50,000 episodes (80 minutes on one thread of this CPU).
+PROTONET_LAKE = ["--algorithm", "protonet", "--n-way", "20", "--n-shot", "1", "--n-query", "5", "--augment",
+                 "--within-alphabet", "0.5", "--amp", "--episodes", "50000", "--lr-schedule", "cosine",
+                 "--validate-every", "2500", "--max-minutes", "100", "--test-ways", "20",
+                 "--test-shots", "1"]  # fmt: skip
 # The fine-tuning baseline MAML's page compares with: ordinary training on all training classes.
 FINETUNE = ["--algorithm", "finetune", "--epochs", "3", "--tune-adaptation"]
 # Relation Networks: 5-way 1-shot with 19 queries per class, as the paper's Omniglot setting
@@ -48,6 +55,7 @@ MODELS = {
                       "--validate-every", "250"],
     "maml-omniglot": [*MAML, *OMNIGLOT, "--episodes", "800", "--meta-batch", "16", "--validate-every", "200"],
     "maml-20way-omniglot": [*MAML_20WAY, *OMNIGLOT, "--episodes", "1500", "--max-minutes", "40"],
+    "protonet-lake-omniglot": [*PROTONET_LAKE, *OMNIGLOT],
     "fomaml-omniglot": [*MAML, *OMNIGLOT, "--first-order", "--episodes", "800", "--meta-batch", "16",
                         "--validate-every", "200"],
     "finetune-glyphs": [*FINETUNE, *GLYPHS],
