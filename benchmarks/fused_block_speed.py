@@ -50,7 +50,8 @@ def main() -> None:
     def forward_backward(block):
         torch.autograd.grad(block(x, scale, shift), (x, scale, shift), upstream)
 
-    cases = {(kind, block.__name__): (kind, block) for kind in (forward, forward_backward) for block in (pytorch, fused)}
+    kinds, blocks = (forward, forward_backward), (pytorch, fused)
+    cases = {(kind, block.__name__): (kind, block) for kind in kinds for block in blocks}
     times: dict = {key: [] for key in cases}
     for round_index in range(args.rounds + 1):
         for key, (kind, block) in cases.items():
