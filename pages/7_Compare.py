@@ -79,7 +79,7 @@ else:
 
 if papers := guide.paper_table():
     st.subheader(t("guide.papers"))
-    st.dataframe(papers, hide_index=True)
+    st.table(papers, hide_index=True)  # a static table wraps its long cells to the page
     st.caption(f"{t('guide.papers_caption')} {t('compare.papers_run')}")
 
 st.header(t("compare.sweep_header"))

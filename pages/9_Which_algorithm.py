@@ -24,7 +24,7 @@ episodes = max(r["episodes"] for r in rows)
 st.caption(t("guide.measurements_caption", episodes=episodes))
 if papers := guide.paper_table():
     st.subheader(t("guide.papers"))
-    st.dataframe(papers, hide_index=True)
+    st.table(papers, hide_index=True)  # a static table wraps its long cells to the page
     st.caption(t("guide.papers_caption"))
 
 protonet, maml = guide.cell(rows, "Prototypical Networks", 5, 1), guide.cell(rows, "MAML", 5, 1)

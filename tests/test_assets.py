@@ -46,14 +46,18 @@ def test_a_glyph_checkpoint_scores_what_its_json_records(glyphs, name):
 OMNIGLOT_MODELS = sorted(p.stem for p in ASSETS.glob("*-omniglot.json"))
 
 
-@pytest.fixture(scope="module")
-def lake_omniglot():
+def omniglot(scheme: str):
     from core.datasets import find_omniglot_root
 
     root = find_omniglot_root()
     if root is None:
         pytest.skip("Omniglot is absent (set OMNIGLOT_ROOT or put it in ../shared/data/omniglot)")
-    return load_dataset(DatasetSpec("omniglot", str(root), "lake"))
+    return load_dataset(DatasetSpec("omniglot", str(root), scheme))
+
+
+@pytest.fixture(scope="module")
+def lake_omniglot():
+    return omniglot("lake")
 
 
 @pytest.mark.parametrize("name", OMNIGLOT_MODELS)
@@ -72,12 +76,7 @@ PAPER_MODELS = sorted(p.stem for p in (ASSETS / "paper").glob("*.json"))
 
 @pytest.fixture(scope="module")
 def vinyals_omniglot():
-    from core.datasets import find_omniglot_root
-
-    root = find_omniglot_root()
-    if root is None:
-        pytest.skip("Omniglot is absent (set OMNIGLOT_ROOT or put it in ../shared/data/omniglot)")
-    return load_dataset(DatasetSpec("omniglot", str(root), "vinyals"))
+    return omniglot("vinyals")
 
 
 def test_every_paper_model_has_weights_a_json_with_its_cells_and_a_resume_state():

@@ -81,7 +81,7 @@ def test_compare_says_what_to_change_when_the_episodes_do_not_fit():
 def test_compare_shows_the_paper_models_against_the_papers_and_says_how_to_run_them():
     at = open_page("pages/7_Compare.py")
     assert "Against the papers (Omniglot, Vinyals split)" in [s.value for s in at.subheader]
-    papers = next(d.value for d in at.dataframe if "training minutes" in d.value.columns)
+    papers = at.table[0].value
     assert list(papers["method"]) == ["Prototypical Networks", "MAML", "first-order MAML", "Relation Networks"]
     assert any("class split **vinyals**" in caption.value for caption in at.caption)
     lineup = at.multiselect(key="cmp_lineup")
@@ -174,7 +174,7 @@ def test_the_guide_rests_on_the_measured_comparison():
     assert {"Prototypical Networks", "MAML", "nearest neighbour on pixels"} <= set(table["method"])
     headers = [header.value for header in at.header]
     assert len(headers) == 6 and headers[0].startswith("1. What is your data like")
-    papers = at.dataframe[1].value  # the paper models against the papers, from assets/paper
+    papers = at.table[0].value  # the paper models against the papers, from assets/paper
     assert list(papers["method"]) == ["Prototypical Networks", "MAML", "first-order MAML", "Relation Networks"]
     assert list(papers.columns[1:5]) == ["5-way 1-shot", "5-way 5-shot", "20-way 1-shot", "20-way 5-shot"]
     maml = papers[papers["method"] == "MAML"].iloc[0]
