@@ -3,7 +3,8 @@
 Why: in first-order MAML's task-batched step on a CPU, block 1's BatchNorm and pooling
 (forward, backward and the pool backward's zero fill) took about 40% of the time, all of it
 memory traffic over [N, tasks x 64, 28, 28]. PyTorch's kernels make five or six passes over
-that tensor; this one makes three forward (two for the statistics) and two back. Only the
+that tensor; this one reads it three times forward (twice for the statistics) and writes a
+quarter, and back reads it twice and writes the gradient once. Only the
 first derivative is written: MAML's second order keeps its own BatchNorm (``batch_norm_pooled``).
 
 The kernel compiles in the background on first use (``torch.utils.cpp_extension``, one to three
