@@ -1,4 +1,4 @@
-"""Our BatchNorm + max-pool + ReLU kernel: PyTorch's three kernels' values and first derivatives, in float64."""
+"""Our BatchNorm + max-pool + ReLU kernel: PyTorch's three kernels' values, first and second derivatives, in float64."""
 
 import pytest
 import torch
@@ -26,19 +26,72 @@ def _compare(x, scale, shift):
         torch.testing.assert_close(h, w, rtol=1e-10, atol=1e-12 * max(1.0, w.abs().max().item()), msg=name)
 
 
-@pytest.mark.parametrize("shape", [(5, 8, 28, 28), (4, 6, 7, 7), (3, 4, 3, 3), (2, 3, 5, 6)])
-def test_values_and_gradients_equal_pytorch_s_including_odd_sizes_and_negative_scales(shape):
+def _second_derivatives(block, x, scale, shift, upstream):
+    """The gradient of a function of the backward's outputs (as MAML's meta-gradient takes it) w.r.t. x,
+    scale and the upstream gradient."""
+    grad_x, grad_scale, grad_shift = torch.autograd.grad(block(x, scale, shift), (x, scale, shift), upstream,
+                                                         create_graph=True)  # fmt: skip
+    weights = torch.linspace(-1, 2, scale.numel(), dtype=x.dtype)
+    loss = (
+        (grad_x * torch.sin(x.detach())).sum()
+        + (grad_x**2).sum()
+        + (grad_scale * weights).sum()
+        + (grad_shift**2).sum()
+    )
+    return torch.autograd.grad(loss, (x, scale, upstream))
+
+
+def _compare_second(x, scale, shift):
+    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    scale, shift = scale.clone().requires_grad_(), shift.clone().requires_grad_()
+    upstream = torch.randn(x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2, dtype=x.dtype, requires_grad=True)
+    want = _second_derivatives(_reference, x, scale, shift, upstream)
+    have = _second_derivatives(lambda *a: fused_block.batch_norm_pool_relu(*a, 1e-5), x, scale, shift, upstream)
+    for w, h, name in zip(want, have, ("x", "scale", "upstream")):
+        torch.testing.assert_close(h, w, rtol=1e-10, atol=1e-12 * max(1.0, w.abs().max().item()), msg=name)
+
+
+SHAPES = [(5, 8, 28, 28), (4, 6, 7, 7), (3, 4, 3, 3), (2, 3, 5, 6)]
+
+
+def _inputs(shape):
     torch.manual_seed(0)
     channels = shape[1]
     scale = torch.randn(channels, dtype=torch.float64)
     scale[0] = -abs(scale[0])  # a negative scale: the pool then takes the smallest input
-    _compare(torch.randn(*shape, dtype=torch.float64), scale, torch.randn(channels, dtype=torch.float64))
+    return torch.randn(*shape, dtype=torch.float64), scale, torch.randn(channels, dtype=torch.float64)
+
+
+def _tied():
+    x = torch.zeros(2, 3, 6, 6, dtype=torch.float64)  # after a ReLU, whole windows are equal
+    x[0, :, 0, 0] = 1.0
+    return x, torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64), torch.tensor([0.3, 0.3, -0.1]).double()
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_values_and_gradients_equal_pytorch_s_including_odd_sizes_and_negative_scales(shape):
+    _compare(*_inputs(shape))
 
 
 def test_ties_send_the_gradient_to_the_first_largest_value_as_pytorch_does():
-    x = torch.zeros(2, 3, 6, 6, dtype=torch.float64)  # after a ReLU, whole windows are equal
-    x[0, :, 0, 0] = 1.0
-    _compare(x, torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64), torch.tensor([0.3, 0.3, -0.1]).double())
+    _compare(*_tied())
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_second_derivatives_equal_pytorch_s_for_maml_s_second_order(shape):
+    _compare_second(*_inputs(shape))
+
+
+def test_second_derivatives_with_ties_equal_pytorch_s():
+    _compare_second(*_tied())
+
+
+def test_the_second_derivative_passes_a_numerical_check():
+    torch.manual_seed(2)
+    x = torch.randn(3, 2, 4, 4, dtype=torch.float64).contiguous(memory_format=torch.channels_last).requires_grad_()
+    scale = torch.tensor([0.7, -1.3], dtype=torch.float64, requires_grad=True)
+    shift = torch.tensor([0.2, 0.1], dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda *a: fused_block.batch_norm_pool_relu(*a, 1e-5), (x, scale, shift))
 
 
 def test_float32_agrees_to_rounding():

@@ -119,7 +119,8 @@ def task_batched_classifier(params: Params, images: torch.Tensor, second_order: 
     The tasks lie side by side along the channel axis: a grouped convolution gives each task
     its own weights, and BatchNorm over that layout normalises each task's channels with
     that task's own statistics, exactly as ``Classifier`` does for one task. ``second_order``
-    (the result will be differentiated twice) picks a BatchNorm whose second derivative is fast.
+    (the result will be differentiated twice) picks, where our kernel is not built, a BatchNorm
+    whose second derivative is fast.
     """
     tasks, count, channels, height, width = images.shape
     # channels-last: max-pooling 4x and BatchNorm 1.25x faster in this layout on a CPU (benchmarks/maml_speed.py)
@@ -134,10 +135,10 @@ def task_batched_classifier(params: Params, images: torch.Tensor, second_order: 
         weight = params[f"{prefix}.0.weight"]
         x = F.conv2d(x, weight.flatten(0, 1), params[f"{prefix}.0.bias"].flatten(), padding=1, groups=tasks)
         scale, shift = params[f"{prefix}.1.weight"].flatten(), params[f"{prefix}.1.bias"].flatten()
-        if second_order:  # 1.3x the whole 20-way step over batch_norm_from_moments then pooling
-            x = F.relu(batch_norm_pooled(x, scale, shift))
-        elif fused_block.fits(x):  # differentiated once: our kernel, 3x PyTorch's three (fused_block.py)
+        if fused_block.fits(x):  # our kernel, 3x PyTorch's three, and its second derivative too (fused_block.py)
             x = fused_block.batch_norm_pool_relu(x, scale, shift, BATCH_NORM_EPS)
+        elif second_order:  # 1.3x the whole 20-way step over batch_norm_from_moments then pooling
+            x = F.relu(batch_norm_pooled(x, scale, shift))
         else:  # one fused kernel, and 2x faster to differentiate once
             x = F.batch_norm(x, None, None, scale, shift, training=True, eps=BATCH_NORM_EPS)
             x = F.relu(F.max_pool2d(x, 2))  # = pool(relu(x)), both monotone; ReLU on a quarter of the values

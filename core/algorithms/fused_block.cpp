@@ -7,6 +7,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -14,23 +15,27 @@ namespace {
 
 constexpr int64_t kFlushRows = 256;  // rows summed in T before adding into double: fast and exact enough
 
-// Per-channel sums over rows [0, rows) of what `add(row, acc)` adds into acc[C], split over threads.
-template <typename T, typename F>
-std::vector<double> channel_sums(int64_t rows, int64_t channels, F add) {
+// K per-channel sums over rows [0, rows) of what `add(row, acc)` adds into acc[K][C], split over threads:
+// one pass over the data for all K.
+template <typename T, int K, typename F>
+std::array<std::vector<double>, K> channel_sums(int64_t rows, int64_t channels, F add) {
   const int threads = at::get_num_threads();
-  std::vector<std::vector<double>> partial(threads, std::vector<double>(channels, 0.0));
+  std::vector<std::vector<double>> partial(threads, std::vector<double>(K * channels, 0.0));
   at::parallel_for(0, rows, kFlushRows, [&](int64_t begin, int64_t end) {
     auto& total = partial[at::get_thread_num()];
-    std::vector<T> acc(channels);
+    std::vector<T> acc(K * channels);
     for (int64_t start = begin; start < end; start += kFlushRows) {
       std::fill(acc.begin(), acc.end(), T(0));
       for (int64_t row = start; row < std::min(end, start + kFlushRows); ++row) add(row, acc.data());
-      for (int64_t c = 0; c < channels; ++c) total[c] += acc[c];
+      for (int64_t i = 0; i < K * channels; ++i) total[i] += acc[i];
     }
   });
-  std::vector<double> sums(channels, 0.0);
-  for (const auto& total : partial)
-    for (int64_t c = 0; c < channels; ++c) sums[c] += total[c];
+  std::array<std::vector<double>, K> sums;
+  for (int k = 0; k < K; ++k) {
+    sums[k].assign(channels, 0.0);
+    for (const auto& total : partial)
+      for (int64_t c = 0; c < channels; ++c) sums[k][c] += total[k * channels + c];
+  }
   return sums;
 }
 
@@ -58,7 +63,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& scal
   const T* g = scale.data_ptr<T>();
   const T* b = shift.data_ptr<T>();
 
-  auto sums = channel_sums<T>(rows, C, [&](int64_t row, T* acc) {
+  auto [sums] = channel_sums<T, 1>(rows, C, [&](int64_t row, T* acc) {
     const T* p = in + row * C;
     #pragma GCC ivdep
     for (int64_t c = 0; c < C; ++c) acc[c] += p[c];
@@ -67,7 +72,7 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& scal
   #pragma GCC ivdep
   for (int64_t c = 0; c < C; ++c) mean[c] = static_cast<T>(sums[c] / rows);
   const T* m = mean.data();
-  auto squares = channel_sums<T>(rows, C, [&](int64_t row, T* acc) {
+  auto [squares] = channel_sums<T, 1>(rows, C, [&](int64_t row, T* acc) {
     const T* p = in + row * C;
     #pragma GCC ivdep
     for (int64_t c = 0; c < C; ++c) acc[c] += (p[c] - m[c]) * (p[c] - m[c]);
@@ -128,13 +133,7 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad_out, const at::Tens
     return in + ((image * s.height + 2 * (rest / s.out_w)) * s.width + 2 * (rest % s.out_w)) * C;
   };
   const int64_t pooled = s.n * s.out_h * s.out_w;
-  auto sum_g = channel_sums<T>(pooled, C, [&](int64_t p, T* acc) {
-    const T* gp = go + p * C;
-    const T* op = o + p * C;
-    #pragma GCC ivdep
-    for (int64_t c = 0; c < C; ++c) acc[c] += op[c] > 0 ? gp[c] : T(0);
-  });
-  auto sum_gx = channel_sums<T>(pooled, C, [&](int64_t p, T* acc) {
+  auto [sum_g, sum_gx] = channel_sums<T, 2>(pooled, C, [&](int64_t p, T* acc) {
     const T* w0 = window(p);
     const T* w1 = w0 + C;
     const T* w2 = w0 + s.width * C;
@@ -144,7 +143,9 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad_out, const at::Tens
     #pragma GCC ivdep
     for (int64_t c = 0; c < C; ++c) {
       const T best = std::max(std::max(sg[c] * w0[c], sg[c] * w1[c]), std::max(sg[c] * w2[c], sg[c] * w3[c]));
-      acc[c] += (op[c] > 0 ? gp[c] : T(0)) * ((sg[c] * best - m[c]) * r[c]);
+      const T gy = op[c] > 0 ? gp[c] : T(0);
+      acc[c] += gy;
+      acc[C + c] += gy * ((sg[c] * best - m[c]) * r[c]);
     }
   });
   auto grad_scale = at::empty({C}, scale.options()), grad_shift = at::empty({C}, scale.options());
@@ -215,6 +216,159 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad_out, const at::Tens
   return {grad_x, grad_scale, grad_shift};
 }
 
+// The backward's own derivative, for MAML's second order. Given the backward's inputs (g_y, x, scale) and the
+// gradients G_dx, G_dscale, G_dshift that reach its outputs, it returns their gradients with respect to g_y, x
+// and scale (the ReLU's mask and the pool's choice are piecewise constant: no gradient through them).
+// Per channel, with x-hat = (x - mean) * rstd, g_z the pool's scatter of g_y, P(v) = v - mean(v) - x-hat * mean(v x-hat):
+//   dx = scale * rstd * P(g_z), dscale = sum g_z x-hat, dshift = sum g_z, and so
+//   d/dg_z = G_dshift + G_dscale x-hat + scale * rstd * P(G_dx)     (gathered at each window's choice, masked)
+//   d/dscale = rstd * S,   S = sum G_dx * P(g_z)
+//   d/dx = rstd (G_dscale - scale rstd mean(G_dx x-hat)) P(g_z) - scale rstd^2 (mean(g_z x-hat) P(G_dx) + x-hat S / count)
+template <typename T>
+std::vector<at::Tensor> double_backward_impl(const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& out,
+                                             const at::Tensor& mean_t, const at::Tensor& rstd_t,
+                                             const at::Tensor& scale, const at::Tensor& gg_x,
+                                             const at::Tensor& gg_scale, const at::Tensor& gg_shift) {
+  const Shape s(x);
+  const int64_t C = s.channels, count = s.n * s.height * s.width;
+  const T* in = x.data_ptr<T>();
+  const T* go = grad_out.data_ptr<T>();
+  const T* o = out.data_ptr<T>();
+  const T* G = gg_x.data_ptr<T>();
+  const T* m = mean_t.data_ptr<T>();
+  const T* r = rstd_t.data_ptr<T>();
+  const T* g = scale.data_ptr<T>();
+  const T* Gs = gg_scale.data_ptr<T>();
+  const T* Gb = gg_shift.data_ptr<T>();
+  std::vector<T> sign = signs(g, C);
+  const T* sg = sign.data();
+
+  const int64_t width_c = s.width * C;
+  auto window_offset = [&](int64_t p) {
+    const int64_t image = p / (s.out_h * s.out_w), rest = p % (s.out_h * s.out_w);
+    return ((image * s.height + 2 * (rest / s.out_w)) * s.width + 2 * (rest % s.out_w)) * C;
+  };
+  const int64_t pooled = s.n * s.out_h * s.out_w;
+  // Over pooled positions: sum g_z, sum g_z x-hat, sum g_z G_dx (g_z is nonzero only at the choices).
+  auto [sum_g, sum_gx, sum_gG] = channel_sums<T, 3>(pooled, C, [&](int64_t p, T* acc) {
+    const int64_t first = window_offset(p);
+    const T* w0 = in + first;
+    const T* w1 = w0 + C;
+    const T* w2 = w0 + width_c;
+    const T* w3 = w2 + C;
+    const T* G0 = G + first;
+    const T* G1 = G0 + C;
+    const T* G2 = G0 + width_c;
+    const T* G3 = G2 + C;
+    const T* gp = go + p * C;
+    const T* op = o + p * C;
+    #pragma GCC ivdep
+    for (int64_t c = 0; c < C; ++c) {
+      const T v0 = sg[c] * w0[c], v1 = sg[c] * w1[c], v2 = sg[c] * w2[c], v3 = sg[c] * w3[c];
+      const T best = std::max(std::max(v0, v1), std::max(v2, v3));
+      const T t0 = v0 == best ? T(1) : T(0);
+      const T t1 = (v1 == best ? T(1) : T(0)) * (1 - t0);
+      const T t2 = (v2 == best ? T(1) : T(0)) * (1 - t0) * (1 - t1);
+      const T t3 = 1 - t0 - t1 - t2;
+      const T gy = op[c] > 0 ? gp[c] : T(0);
+      acc[c] += gy;
+      acc[C + c] += gy * ((sg[c] * best - m[c]) * r[c]);
+      acc[2 * C + c] += gy * (t0 * G0[c] + t1 * G1[c] + t2 * G2[c] + t3 * G3[c]);
+    }
+  });
+  // Over every position: sum G_dx and sum G_dx x-hat.
+  const int64_t rows = s.n * s.height * s.width;
+  auto [sum_G, sum_Gx] = channel_sums<T, 2>(rows, C, [&](int64_t row, T* acc) {
+    const T* Gp = G + row * C;
+    const T* xp = in + row * C;
+    #pragma GCC ivdep
+    for (int64_t c = 0; c < C; ++c) {
+      acc[c] += Gp[c];
+      acc[C + c] += Gp[c] * (xp[c] - m[c]) * r[c];
+    }
+  });
+
+  auto grad_scale = at::empty({C}, scale.options());
+  std::vector<T> mg(C), mgx(C), mG(C), mGx(C), k1(C), k2(C), k3(C), gr(C);
+  for (int64_t c = 0; c < C; ++c) {
+    const double S = sum_gG[c] - sum_g[c] * sum_G[c] / count - sum_gx[c] * sum_Gx[c] / count;
+    grad_scale.data_ptr<T>()[c] = static_cast<T>(r[c] * S);
+    mg[c] = static_cast<T>(sum_g[c] / count);
+    mgx[c] = static_cast<T>(sum_gx[c] / count);
+    mG[c] = static_cast<T>(sum_G[c] / count);
+    mGx[c] = static_cast<T>(sum_Gx[c] / count);
+    gr[c] = g[c] * r[c];
+    k1[c] = r[c] * (Gs[c] - gr[c] * mGx[c]);
+    k2[c] = gr[c] * r[c] * mgx[c];
+    k3[c] = static_cast<T>(gr[c] * r[c] * S / count);
+  }
+
+  auto grad_x = at::empty_like(x, x.options().memory_format(at::MemoryFormat::ChannelsLast));
+  auto grad_grad_out = at::empty_like(out, out.options().memory_format(at::MemoryFormat::ChannelsLast));
+  T* dx = grad_x.data_ptr<T>();
+  T* dgo = grad_grad_out.data_ptr<T>();
+  // d/dx where g_z = t * g_y (t = 1 at the window's choice), and d/dg_y at the choice.
+  auto position = [&](int64_t c, T xv, T Gv, T gz) {
+    const T xh = (xv - m[c]) * r[c];
+    return k1[c] * (gz - mg[c] - xh * mgx[c]) - k2[c] * (Gv - mG[c] - xh * mGx[c]) - k3[c] * xh;
+  };
+  at::parallel_for(0, s.n * s.out_h, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t nh = begin; nh < end; ++nh) {
+      const int64_t image = nh / s.out_h, oh = nh % s.out_h;
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        const int64_t first = ((image * s.height + 2 * oh) * s.width + 2 * ow) * C;
+        const T* w0 = in + first;
+        const T* w1 = w0 + C;
+        const T* w2 = w0 + width_c;
+        const T* w3 = w2 + C;
+        const T* G0 = G + first;
+        const T* G1 = G0 + C;
+        const T* G2 = G0 + width_c;
+        const T* G3 = G2 + C;
+        T* d0 = dx + first;
+        T* d1 = d0 + C;
+        T* d2 = d0 + width_c;
+        T* d3 = d2 + C;
+        const int64_t p = ((image * s.out_h + oh) * s.out_w + ow) * C;
+        #pragma GCC ivdep
+        for (int64_t c = 0; c < C; ++c) {
+          const T v0 = sg[c] * w0[c], v1 = sg[c] * w1[c], v2 = sg[c] * w2[c], v3 = sg[c] * w3[c];
+          const T best = std::max(std::max(v0, v1), std::max(v2, v3));
+          const T pass = o[p + c] > 0 ? T(1) : T(0);
+          const T gy = pass * go[p + c];
+          const T t0 = v0 == best ? T(1) : T(0);
+          const T t1 = (v1 == best ? T(1) : T(0)) * (1 - t0);
+          const T t2 = (v2 == best ? T(1) : T(0)) * (1 - t0) * (1 - t1);
+          const T t3 = 1 - t0 - t1 - t2;
+          d0[c] = position(c, w0[c], G0[c], t0 * gy);
+          d1[c] = position(c, w1[c], G1[c], t1 * gy);
+          d2[c] = position(c, w2[c], G2[c], t2 * gy);
+          d3[c] = position(c, w3[c], G3[c], t3 * gy);
+          const T xh = (sg[c] * best - m[c]) * r[c];
+          const T Gc = t0 * G0[c] + t1 * G1[c] + t2 * G2[c] + t3 * G3[c];
+          dgo[p + c] = pass * (Gb[c] + Gs[c] * xh + gr[c] * (Gc - mG[c] - xh * mGx[c]));
+        }
+      }
+    }
+  });
+  auto outside = [&](int64_t row) {
+    const T* xp = in + row * C;
+    const T* Gp = G + row * C;
+    T* dp = dx + row * C;
+    for (int64_t c = 0; c < C; ++c) dp[c] = position(c, xp[c], Gp[c], T(0));
+  };
+  for (int64_t image = 0; image < s.n; ++image) {
+    for (int64_t h = 0; h < s.height; ++h) {
+      if (h >= 2 * s.out_h) {
+        for (int64_t w = 0; w < s.width; ++w) outside((image * s.height + h) * s.width + w);
+      } else if (s.width > 2 * s.out_w) {
+        outside((image * s.height + h) * s.width + s.width - 1);
+      }
+    }
+  }
+  return {grad_grad_out, grad_x, grad_scale};
+}
+
 std::vector<at::Tensor> block_forward(at::Tensor x, at::Tensor scale, at::Tensor shift, double eps) {
   TORCH_CHECK(x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast), "x: channels-last [N, C, H, W]");
   scale = scale.contiguous(), shift = shift.contiguous();
@@ -230,9 +384,21 @@ std::vector<at::Tensor> block_backward(at::Tensor grad_out, at::Tensor x, at::Te
   return backward_impl<float>(grad_out, x, out, mean, rstd, scale);
 }
 
+std::vector<at::Tensor> block_double_backward(at::Tensor grad_out, at::Tensor x, at::Tensor out, at::Tensor mean,
+                                              at::Tensor rstd, at::Tensor scale, at::Tensor gg_x,
+                                              at::Tensor gg_scale, at::Tensor gg_shift) {
+  grad_out = grad_out.contiguous(at::MemoryFormat::ChannelsLast), scale = scale.contiguous();
+  gg_x = gg_x.contiguous(at::MemoryFormat::ChannelsLast);
+  gg_scale = gg_scale.contiguous(), gg_shift = gg_shift.contiguous();
+  if (x.scalar_type() == at::kDouble)
+    return double_backward_impl<double>(grad_out, x, out, mean, rstd, scale, gg_x, gg_scale, gg_shift);
+  return double_backward_impl<float>(grad_out, x, out, mean, rstd, scale, gg_x, gg_scale, gg_shift);
+}
+
 }  // namespace
 
 TORCH_LIBRARY(playground_fused_block, m) {
   m.def("block_forward", &block_forward);    // BatchNorm (batch statistics), 2x2 max-pool and ReLU
   m.def("block_backward", &block_backward);  // their gradient with respect to x, scale and shift
+  m.def("block_double_backward", &block_double_backward);  // the backward's gradient (MAML's second order)
 }

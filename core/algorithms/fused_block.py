@@ -4,8 +4,8 @@ Why: in first-order MAML's task-batched step on a CPU, block 1's BatchNorm and p
 (forward, backward and the pool backward's zero fill) took about 40% of the time, all of it
 memory traffic over [N, tasks x 64, 28, 28]. PyTorch's kernels make five or six passes over
 that tensor; this one reads it three times forward (twice for the statistics) and writes a
-quarter, and back reads it twice and writes the gradient once. Only the
-first derivative is written: MAML's second order keeps its own BatchNorm (``batch_norm_pooled``).
+quarter, and back reads it twice and writes the gradient once. The backward's own derivative
+(MAML's second order) is a third kernel: four reading passes for its sums and one that writes.
 
 The kernel compiles in the background on first use (``torch.utils.cpp_extension``, one to three
 minutes, then cached in ``~/.cache/torch_extensions``); until then, and where it cannot (no C++
@@ -83,10 +83,28 @@ class _FusedBlock(torch.autograd.Function):
         return out
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, grad: torch.Tensor):
-        grad_x, grad_scale, grad_shift = _build["ops"].block_backward(grad, *ctx.saved_tensors)
-        return grad_x, grad_scale, grad_shift, None
+        x, out, mean, rstd, scale = ctx.saved_tensors
+        # A function of its own, so that MAML's second order differentiates it with our kernel too. Only
+        # grad, x and scale carry a gradient: out (the ReLU's mask and the pool's choice) is piecewise
+        # constant, and the kernel differentiates mean and rstd as functions of x itself.
+        return *_FusedBlockBackward.apply(grad, x, scale, out.detach(), mean.detach(), rstd.detach()), None
+
+
+class _FusedBlockBackward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, grad, x, scale, out, mean, rstd):
+        ctx.save_for_backward(grad, x, scale, out, mean, rstd)
+        return tuple(_build["ops"].block_backward(grad, x, out, mean, rstd, scale))
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_grad_x, grad_grad_scale, grad_grad_shift):
+        grad, x, scale, out, mean, rstd = ctx.saved_tensors
+        grad_grad, grad_x, grad_scale = _build["ops"].block_double_backward(
+            grad, x, out, mean, rstd, scale, grad_grad_x, grad_grad_scale, grad_grad_shift
+        )
+        return grad_grad, grad_x, grad_scale, None, None, None
 
 
 def fits(x: torch.Tensor) -> bool:
