@@ -198,11 +198,11 @@ def score_checkpoint(path: Path, dataset: ClassDataset, episodes: list[Episode],
 
 
 def batch_statistics_note(algorithm: torch.nn.Module) -> str:
-    """A warning when the model normalises with the current batch's BatchNorm statistics: a
-    trial's lone query is then normalised by itself, unlike the batches of queries it was tested on."""
+    """A note when the model normalises with the current batch's BatchNorm statistics: a trial's lone
+    query then runs beside its support set, sharing its statistics (``core.algorithms.adaptation.query_logits``)."""
     batch_norms = (m for m in algorithm.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     if any(not m.track_running_stats for m in batch_norms):
-        return "BatchNorm on the current batch's statistics: each trial's one query is normalised by itself"
+        return "BatchNorm on the current batch's statistics: each trial's one query is normalised together with its support set"
     return ""
 
 

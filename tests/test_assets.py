@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -125,3 +126,23 @@ def test_the_shipped_sine_pair_scores_what_its_json_records_and_maml_wins_after_
     n_shot = pair["config"].n_shot
     maml, joint = (mean_grid_mse(pair[name], n_shot, (1,), 10, seed=50_000)[0] for name in ("maml", "joint"))
     assert maml < 0.5 * joint, (maml, joint)
+
+
+@pytest.mark.parametrize("name", ["maml-glyphs", "fomaml-glyphs", "finetune-glyphs"])
+def test_a_lone_query_gets_the_answer_it_gets_among_a_batch_of_queries(glyphs, name):
+    """Their BatchNorm uses the batch's statistics: one query alone (the game, Lake's trials, one upload)
+    is normalised with its support set (``query_logits``). Normalised by itself, as before, the answers
+    agreed 57-84% of the time."""
+    dataset, roles = glyphs
+    algorithm, _ = load_checkpoint(ASSETS / name)
+    sampler = EpisodeSampler(dataset, roles.test, 5, 1, 3, seed=0)
+    agree = total = 0
+    for index in range(10):
+        episode = sampler.episode(index)
+        in_batch = algorithm.predict_episode(episode)
+        for query in range(len(episode.query_y)):
+            lone = dataclasses.replace(episode, query_x=episode.query_x[query : query + 1],
+                                       query_y=episode.query_y[query : query + 1])  # fmt: skip
+            agree += int(algorithm.predict_episode(lone)[0] == in_batch[query])
+            total += 1
+    assert agree / total >= 0.85, (name, agree, total)

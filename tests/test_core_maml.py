@@ -5,7 +5,7 @@ from torch.func import functional_call
 from torch.nn import functional as F
 
 from core.algorithms import MAML
-from core.algorithms.adaptation import adapt, classification_loss
+from core.algorithms.adaptation import adapt, classification_loss, query_logits
 from core.algorithms.maml_vectorised import meta_batch_loss
 from core.episodes import EpisodeSampler
 from core.preprocessing import Preprocessing
@@ -27,6 +27,18 @@ def test_zero_inner_steps_is_the_base_network(maml, episode):
     params, losses = maml.adapt(support_x, support_y, steps=0)
     assert losses == []
     assert torch.equal(functional_call(maml.net, params, (query_x,)), maml.net(query_x))
+
+
+def test_a_query_batch_of_one_per_class_is_normalised_alone_and_a_smaller_one_with_the_support_set(maml, episode):
+    support_x, support_y, query_x, _ = maml.inputs(episode)
+    params, _ = maml.adapt(support_x, support_y, steps=1)
+    with torch.no_grad():
+        alone = functional_call(maml.net, params, (query_x,))
+        assert torch.equal(query_logits(maml.net, params, support_x, support_y, query_x), alone)  # evaluation as before
+        lone = query_logits(maml.net, params, support_x, support_y, query_x[:1])
+        beside = functional_call(maml.net, params, (torch.cat([support_x, query_x[:1]]),))[-1:]
+        assert torch.equal(lone, beside)
+        assert not torch.allclose(lone, functional_call(maml.net, params, (query_x[:1],)))
 
 
 def test_one_inner_step_lowers_the_support_loss(maml, episode):

@@ -149,11 +149,11 @@ def test_a_maml_head_that_is_not_twenty_way_is_skipped():
     assert cannot_answer(build_algorithm(twenty), (1, 28, 28)) == ""
 
 
-def test_models_that_normalise_a_lone_query_by_itself_are_flagged():
+def test_models_that_normalise_a_lone_query_with_its_support_set_are_flagged():
     def model(name):
         return build_algorithm(json.loads((ASSETS / f"{name}-omniglot.json").read_text()))
 
-    assert "normalised by itself" in batch_statistics_note(model("finetune"))
+    assert "normalised together with its support set" in batch_statistics_note(model("finetune"))
     assert batch_statistics_note(model("protonet")) == ""
 
 

@@ -217,6 +217,21 @@ class AdaptationTrace:
     relative_update_norms: tuple[dict[str, float], ...] = ()
 
 
+def query_logits(
+    model: nn.Module, params: Params, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor
+) -> torch.Tensor:
+    """``model`` called with ``params`` on ``query_x``.
+
+    Its BatchNorm normalises with the batch's statistics, and in training every query batch held
+    at least one image per class. A smaller one (Lake's and the game's one-query trials, one
+    uploaded image) would be normalised by itself: its own mean taken out, all of it where the
+    last block is 1 x 1. Such a batch runs beside the support set instead, sharing its statistics.
+    """
+    if len(query_x) >= int(support_y.max()) + 1:
+        return functional_call(model, params, (query_x,))
+    return functional_call(model, params, (torch.cat([support_x, query_x]),))[len(support_x) :]
+
+
 def trace_adaptation(
     model: nn.Module,
     params: Params,
@@ -237,7 +252,7 @@ def trace_adaptation(
         full = params if held is None else {**params, **held(step)}
         with torch.no_grad():
             support_loss = F.cross_entropy(functional_call(model, full, (support_x,)), support_y)
-            logits = functional_call(model, full, (query_x,))
+            logits = query_logits(model, full, support_x, support_y, query_x)
         records["support"].append(support_loss.item())
         records["query"].append(F.cross_entropy(logits, query_y).item())
         records["predictions"].append(logits.argmax(1).cpu())

@@ -10,9 +10,16 @@ classes. So MAML's meta-learned initialisation is measured against a plainly tra
 from __future__ import annotations
 
 import torch
-from torch.func import functional_call
 
-from core.algorithms.adaptation import AdaptationTrace, Classifier, Params, adapt, classification_loss, trace_adaptation
+from core.algorithms.adaptation import (
+    AdaptationTrace,
+    Classifier,
+    Params,
+    adapt,
+    classification_loss,
+    query_logits,
+    trace_adaptation,
+)
 from core.algorithms.base import FewShotAlgorithm
 from core.episodes import Episode
 from core.preprocessing import Preprocessing
@@ -41,7 +48,7 @@ class FineTuning(FewShotAlgorithm):
         n_way = int(support_y.max()) + 1
         params, _ = adapt(classification_loss(self.net, support_x, support_y), self.start_params(n_way),
                           self.test_steps, self.inner_lr, first_order=True)  # fmt: skip
-        return functional_call(self.net, params, (query_x,))
+        return query_logits(self.net, params, support_x, support_y, query_x)
 
     def explain(self, episode: Episode, steps: int | None = None, inner_lr: float | None = None) -> AdaptationTrace:
         """The same per-step record as ``MAML.explain``; ``inner_lr`` and ``steps`` may be MAML's, to compare."""

@@ -17,6 +17,7 @@ from core.algorithms.adaptation import (
     adapt,
     classification_loss,
     per_task_cross_entropy,
+    query_logits,
     task_batched,
     task_batched_classifier,
     trace_adaptation,
@@ -169,7 +170,7 @@ class MAML(FewShotAlgorithm):
     def forward(self, support_x: torch.Tensor, support_y: torch.Tensor, query_x: torch.Tensor) -> torch.Tensor:
         steps = self.train_steps if self.training else self.test_steps
         params, _ = self.adapt(support_x, support_y, steps)
-        return functional_call(self.net, params, (query_x,))
+        return query_logits(self.net, params, support_x, support_y, query_x)
 
     def explain(self, episode: Episode, steps: int | None = None, inner_lr: float | None = None) -> AdaptationTrace:
         """Support loss, query loss and accuracy, and per-layer update size, step by step.
