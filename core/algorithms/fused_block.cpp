@@ -39,12 +39,66 @@ std::array<std::vector<double>, K> channel_sums(int64_t rows, int64_t channels, 
   return sums;
 }
 
+// The [N, C, H, W] input and its 2x2 windows. Offsets count elements of the channels-last tensors.
 struct Shape {
   int64_t n, channels, height, width, out_h, out_w;
   explicit Shape(const at::Tensor& x)
       : n(x.size(0)), channels(x.size(1)), height(x.size(2)), width(x.size(3)),
         out_h(x.size(2) / 2), out_w(x.size(3) / 2) {}
+
+  int64_t positions() const { return n * height * width; }
+  int64_t pooled() const { return n * out_h * out_w; }
+  int64_t row_below() const { return width * channels; }  // from a window's top row to its bottom row
+
+  // Pooled position p -> the offset of its window's top-left input.
+  int64_t window_start(int64_t p) const {
+    const int64_t image = p / (out_h * out_w), rest = p % (out_h * out_w);
+    return ((image * height + 2 * (rest / out_w)) * width + 2 * (rest % out_w)) * channels;
+  }
+
+  // fn(first, at): every window, in parallel; first = its top-left input's offset, at = its output's.
+  template <typename F>
+  void for_each_window(F fn) const {
+    at::parallel_for(0, n * out_h, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t nh = begin; nh < end; ++nh) {
+        const int64_t image = nh / out_h, oh = nh % out_h;
+        for (int64_t ow = 0; ow < out_w; ++ow)
+          fn(((image * height + 2 * oh) * width + 2 * ow) * channels, ((image * out_h + oh) * out_w + ow) * channels);
+      }
+    });
+  }
+
+  // fn(offset): the inputs of an odd last row or column, which lie in no window.
+  template <typename F>
+  void for_each_outside(F fn) const {
+    for (int64_t image = 0; image < n; ++image) {
+      for (int64_t h = 0; h < height; ++h) {
+        if (h >= 2 * out_h) {
+          for (int64_t w = 0; w < width; ++w) fn(((image * height + h) * width + w) * channels);
+        } else if (width > 2 * out_w) {
+          fn(((image * height + h) * width + width - 1) * channels);
+        }
+      }
+    }
+  }
 };
+
+// A window's four inputs of one tensor: top-left, top-right, bottom-left, bottom-right.
+template <typename T>
+struct Quad {
+  T* p[4];
+  Quad(T* base, int64_t first, int64_t channels, int64_t row_below)
+      : p{base + first, base + first + channels, base + first + row_below, base + first + row_below + channels} {}
+};
+
+// One-hot weights of the first largest of four (PyTorch's max-pool choice on ties), without branches.
+template <typename T>
+inline std::array<T, 4> first_largest(T v0, T v1, T v2, T v3, T best) {
+  const T t0 = v0 == best ? T(1) : T(0);
+  const T t1 = (v1 == best ? T(1) : T(0)) * (1 - t0);
+  const T t2 = (v2 == best ? T(1) : T(0)) * (1 - t0) * (1 - t1);
+  return {t0, t1, t2, 1 - t0 - t1 - t2};
+}
 
 // The channel's sign of scale, as +-1: the pool takes the largest sign * x (BatchNorm is monotone per channel).
 template <typename T>
@@ -54,11 +108,22 @@ std::vector<T> signs(const T* scale, int64_t channels) {
   return sign;
 }
 
+// What the forward saved, as the backward and its derivative read it.
+template <typename T>
+struct Saved {
+  const T *in, *go, *o, *m, *r, *g;
+  std::vector<T> sign;
+  Saved(const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& out, const at::Tensor& mean,
+        const at::Tensor& rstd, const at::Tensor& scale)
+      : in(x.data_ptr<T>()), go(grad_out.data_ptr<T>()), o(out.data_ptr<T>()), m(mean.data_ptr<T>()),
+        r(rstd.data_ptr<T>()), g(scale.data_ptr<T>()), sign(signs(g, scale.numel())) {}
+};
+
 template <typename T>
 std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& scale, const at::Tensor& shift,
                                      double eps) {
   const Shape s(x);
-  const int64_t C = s.channels, rows = s.n * s.height * s.width;
+  const int64_t C = s.channels, rows = s.positions();
   const T* in = x.data_ptr<T>();
   const T* g = scale.data_ptr<T>();
   const T* b = shift.data_ptr<T>();
@@ -92,22 +157,14 @@ std::vector<at::Tensor> forward_impl(const at::Tensor& x, const at::Tensor& scal
   T* o = out.data_ptr<T>();
   const T* sg = sign.data();
   const T* ap = a.data();
-  at::parallel_for(0, s.n * s.out_h, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t nh = begin; nh < end; ++nh) {
-      const int64_t image = nh / s.out_h, oh = nh % s.out_h;
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        const T* w0 = in + ((image * s.height + 2 * oh) * s.width + 2 * ow) * C;
-        const T* w1 = w0 + C;
-        const T* w2 = w0 + s.width * C;
-        const T* w3 = w2 + C;
-        T* dst = o + ((image * s.out_h + oh) * s.out_w + ow) * C;
-        #pragma GCC ivdep
-        for (int64_t c = 0; c < C; ++c) {
-          const T best = std::max(std::max(sg[c] * w0[c], sg[c] * w1[c]), std::max(sg[c] * w2[c], sg[c] * w3[c]));
-          const T y = ap[c] * (sg[c] * best - m[c]) + b[c];
-          dst[c] = std::max(y, T(0));
-        }
-      }
+  s.for_each_window([&](int64_t first, int64_t at) {
+    const Quad<const T> w(in, first, C, s.row_below());
+    T* dst = o + at;
+    #pragma GCC ivdep
+    for (int64_t c = 0; c < C; ++c) {
+      const T best = std::max(std::max(sg[c] * w.p[0][c], sg[c] * w.p[1][c]),
+                              std::max(sg[c] * w.p[2][c], sg[c] * w.p[3][c]));
+      dst[c] = std::max(ap[c] * (sg[c] * best - m[c]) + b[c], T(0));
     }
   });
   return {out, mean_t, rstd_t};
@@ -117,32 +174,19 @@ template <typename T>
 std::vector<at::Tensor> backward_impl(const at::Tensor& grad_out, const at::Tensor& x, const at::Tensor& out,
                                       const at::Tensor& mean_t, const at::Tensor& rstd_t, const at::Tensor& scale) {
   const Shape s(x);
-  const int64_t C = s.channels, count = s.n * s.height * s.width;
-  const T* in = x.data_ptr<T>();
-  const T* go = grad_out.data_ptr<T>();
-  const T* o = out.data_ptr<T>();
-  const T* m = mean_t.data_ptr<T>();
-  const T* r = rstd_t.data_ptr<T>();
-  const T* g = scale.data_ptr<T>();
-  std::vector<T> sign = signs(g, C);
-  const T* sg = sign.data();
+  const int64_t C = s.channels, count = s.positions();
+  const Saved<T> v(grad_out, x, out, mean_t, rstd_t, scale);
+  const T *in = v.in, *go = v.go, *o = v.o, *m = v.m, *r = v.r, *g = v.g, *sg = v.sign.data();
 
   // d/dshift: the gradient that reaches each pooled BatchNorm output through the ReLU; d/dscale: times its x-hat.
-  auto window = [&](int64_t p) {  // pooled position p -> the top-left input of its window
-    const int64_t image = p / (s.out_h * s.out_w), rest = p % (s.out_h * s.out_w);
-    return in + ((image * s.height + 2 * (rest / s.out_w)) * s.width + 2 * (rest % s.out_w)) * C;
-  };
-  const int64_t pooled = s.n * s.out_h * s.out_w;
-  auto [sum_g, sum_gx] = channel_sums<T, 2>(pooled, C, [&](int64_t p, T* acc) {
-    const T* w0 = window(p);
-    const T* w1 = w0 + C;
-    const T* w2 = w0 + s.width * C;
-    const T* w3 = w2 + C;
+  auto [sum_g, sum_gx] = channel_sums<T, 2>(s.pooled(), C, [&](int64_t p, T* acc) {
+    const Quad<const T> w(in, s.window_start(p), C, s.row_below());
     const T* gp = go + p * C;
     const T* op = o + p * C;
     #pragma GCC ivdep
     for (int64_t c = 0; c < C; ++c) {
-      const T best = std::max(std::max(sg[c] * w0[c], sg[c] * w1[c]), std::max(sg[c] * w2[c], sg[c] * w3[c]));
+      const T best = std::max(std::max(sg[c] * w.p[0][c], sg[c] * w.p[1][c]),
+                              std::max(sg[c] * w.p[2][c], sg[c] * w.p[3][c]));
       const T gy = op[c] > 0 ? gp[c] : T(0);
       acc[c] += gy;
       acc[C + c] += gy * ((sg[c] * best - m[c]) * r[c]);
@@ -166,53 +210,24 @@ std::vector<at::Tensor> backward_impl(const at::Tensor& grad_out, const at::Tens
   // largest value of each window (PyTorch's choice on ties), where the ReLU let the gradient through.
   auto grad_x = at::empty_like(x, x.options().memory_format(at::MemoryFormat::ChannelsLast));
   T* dx = grad_x.data_ptr<T>();
-  at::parallel_for(0, s.n * s.out_h, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t nh = begin; nh < end; ++nh) {
-      const int64_t image = nh / s.out_h, oh = nh % s.out_h;
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        const int64_t first = ((image * s.height + 2 * oh) * s.width + 2 * ow) * C;
-        const T* w0 = in + first;
-        const T* w1 = w0 + C;
-        const T* w2 = w0 + s.width * C;
-        const T* w3 = w2 + C;
-        T* d0 = dx + first;
-        T* d1 = d0 + C;
-        T* d2 = d0 + s.width * C;
-        T* d3 = d2 + C;
-        const int64_t p = ((image * s.out_h + oh) * s.out_w + ow) * C;
-        #pragma GCC ivdep
-        for (int64_t c = 0; c < C; ++c) {
-          const T v0 = sg[c] * w0[c], v1 = sg[c] * w1[c], v2 = sg[c] * w2[c], v3 = sg[c] * w3[c];
-          const T best = std::max(std::max(v0, v1), std::max(v2, v3));
-          const T gy = o[p + c] > 0 ? go[p + c] : T(0);
-          const T t0 = v0 == best ? T(1) : T(0);
-          const T t1 = (v1 == best ? T(1) : T(0)) * (1 - t0);
-          const T t2 = (v2 == best ? T(1) : T(0)) * (1 - t0) * (1 - t1);
-          const T t3 = 1 - t0 - t1 - t2;
-          d0[c] = ap[c] * (t0 * gy - mg[c] - (w0[c] - m[c]) * r[c] * mgx[c]);
-          d1[c] = ap[c] * (t1 * gy - mg[c] - (w1[c] - m[c]) * r[c] * mgx[c]);
-          d2[c] = ap[c] * (t2 * gy - mg[c] - (w2[c] - m[c]) * r[c] * mgx[c]);
-          d3[c] = ap[c] * (t3 * gy - mg[c] - (w3[c] - m[c]) * r[c] * mgx[c]);
-        }
-      }
+  s.for_each_window([&](int64_t first, int64_t at) {
+    const Quad<const T> w(in, first, C, s.row_below());
+    const Quad<T> d(dx, first, C, s.row_below());
+    #pragma GCC ivdep
+    for (int64_t c = 0; c < C; ++c) {
+      const T v0 = sg[c] * w.p[0][c], v1 = sg[c] * w.p[1][c], v2 = sg[c] * w.p[2][c], v3 = sg[c] * w.p[3][c];
+      const auto t = first_largest(v0, v1, v2, v3, std::max(std::max(v0, v1), std::max(v2, v3)));
+      const T gy = o[at + c] > 0 ? go[at + c] : T(0);
+      for (int k = 0; k < 4; ++k) d.p[k][c] = ap[c] * (t[k] * gy - mg[c] - (w.p[k][c] - m[c]) * r[c] * mgx[c]);
     }
   });
   // An odd last row or column lies in no window: only the statistics' share reaches it.
-  auto outside = [&](int64_t row) {
-    const T* xp = in + row * C;
-    T* dp = dx + row * C;
+  s.for_each_outside([&](int64_t offset) {
+    const T* xp = in + offset;
+    T* dp = dx + offset;
     #pragma GCC ivdep
     for (int64_t c = 0; c < C; ++c) dp[c] = ap[c] * (-mg[c] - (xp[c] - m[c]) * r[c] * mgx[c]);
-  };
-  for (int64_t image = 0; image < s.n; ++image) {
-    for (int64_t h = 0; h < s.height; ++h) {
-      if (h >= 2 * s.out_h) {
-        for (int64_t w = 0; w < s.width; ++w) outside((image * s.height + h) * s.width + w);
-      } else if (s.width > 2 * s.out_w) {
-        outside((image * s.height + h) * s.width + s.width - 1);
-      }
-    }
-  }
+  });
   return {grad_x, grad_scale, grad_shift};
 }
 
@@ -230,55 +245,32 @@ std::vector<at::Tensor> double_backward_impl(const at::Tensor& grad_out, const a
                                              const at::Tensor& scale, const at::Tensor& gg_x,
                                              const at::Tensor& gg_scale, const at::Tensor& gg_shift) {
   const Shape s(x);
-  const int64_t C = s.channels, count = s.n * s.height * s.width;
-  const T* in = x.data_ptr<T>();
-  const T* go = grad_out.data_ptr<T>();
-  const T* o = out.data_ptr<T>();
+  const int64_t C = s.channels, count = s.positions();
+  const Saved<T> v(grad_out, x, out, mean_t, rstd_t, scale);
+  const T *in = v.in, *go = v.go, *o = v.o, *m = v.m, *r = v.r, *g = v.g, *sg = v.sign.data();
   const T* G = gg_x.data_ptr<T>();
-  const T* m = mean_t.data_ptr<T>();
-  const T* r = rstd_t.data_ptr<T>();
-  const T* g = scale.data_ptr<T>();
   const T* Gs = gg_scale.data_ptr<T>();
   const T* Gb = gg_shift.data_ptr<T>();
-  std::vector<T> sign = signs(g, C);
-  const T* sg = sign.data();
 
-  const int64_t width_c = s.width * C;
-  auto window_offset = [&](int64_t p) {
-    const int64_t image = p / (s.out_h * s.out_w), rest = p % (s.out_h * s.out_w);
-    return ((image * s.height + 2 * (rest / s.out_w)) * s.width + 2 * (rest % s.out_w)) * C;
-  };
-  const int64_t pooled = s.n * s.out_h * s.out_w;
-  // Over pooled positions: sum g_z, sum g_z x-hat, sum g_z G_dx (g_z is nonzero only at the choices).
-  auto [sum_g, sum_gx, sum_gG] = channel_sums<T, 3>(pooled, C, [&](int64_t p, T* acc) {
-    const int64_t first = window_offset(p);
-    const T* w0 = in + first;
-    const T* w1 = w0 + C;
-    const T* w2 = w0 + width_c;
-    const T* w3 = w2 + C;
-    const T* G0 = G + first;
-    const T* G1 = G0 + C;
-    const T* G2 = G0 + width_c;
-    const T* G3 = G2 + C;
+  // Over windows: sum g_z, sum g_z x-hat, sum g_z G_dx (g_z is nonzero only at the choices).
+  auto [sum_g, sum_gx, sum_gG] = channel_sums<T, 3>(s.pooled(), C, [&](int64_t p, T* acc) {
+    const int64_t first = s.window_start(p);
+    const Quad<const T> w(in, first, C, s.row_below()), Gw(G, first, C, s.row_below());
     const T* gp = go + p * C;
     const T* op = o + p * C;
     #pragma GCC ivdep
     for (int64_t c = 0; c < C; ++c) {
-      const T v0 = sg[c] * w0[c], v1 = sg[c] * w1[c], v2 = sg[c] * w2[c], v3 = sg[c] * w3[c];
+      const T v0 = sg[c] * w.p[0][c], v1 = sg[c] * w.p[1][c], v2 = sg[c] * w.p[2][c], v3 = sg[c] * w.p[3][c];
       const T best = std::max(std::max(v0, v1), std::max(v2, v3));
-      const T t0 = v0 == best ? T(1) : T(0);
-      const T t1 = (v1 == best ? T(1) : T(0)) * (1 - t0);
-      const T t2 = (v2 == best ? T(1) : T(0)) * (1 - t0) * (1 - t1);
-      const T t3 = 1 - t0 - t1 - t2;
+      const auto t = first_largest(v0, v1, v2, v3, best);
       const T gy = op[c] > 0 ? gp[c] : T(0);
       acc[c] += gy;
       acc[C + c] += gy * ((sg[c] * best - m[c]) * r[c]);
-      acc[2 * C + c] += gy * (t0 * G0[c] + t1 * G1[c] + t2 * G2[c] + t3 * G3[c]);
+      acc[2 * C + c] += gy * (t[0] * Gw.p[0][c] + t[1] * Gw.p[1][c] + t[2] * Gw.p[2][c] + t[3] * Gw.p[3][c]);
     }
   });
   // Over every position: sum G_dx and sum G_dx x-hat.
-  const int64_t rows = s.n * s.height * s.width;
-  auto [sum_G, sum_Gx] = channel_sums<T, 2>(rows, C, [&](int64_t row, T* acc) {
+  auto [sum_G, sum_Gx] = channel_sums<T, 2>(s.positions(), C, [&](int64_t row, T* acc) {
     const T* Gp = G + row * C;
     const T* xp = in + row * C;
     #pragma GCC ivdep
@@ -307,65 +299,31 @@ std::vector<at::Tensor> double_backward_impl(const at::Tensor& grad_out, const a
   auto grad_grad_out = at::empty_like(out, out.options().memory_format(at::MemoryFormat::ChannelsLast));
   T* dx = grad_x.data_ptr<T>();
   T* dgo = grad_grad_out.data_ptr<T>();
-  // d/dx where g_z = t * g_y (t = 1 at the window's choice), and d/dg_y at the choice.
+  // d/dx at one input, where g_z = t * g_y (t = 1 at the window's choice).
   auto position = [&](int64_t c, T xv, T Gv, T gz) {
     const T xh = (xv - m[c]) * r[c];
     return k1[c] * (gz - mg[c] - xh * mgx[c]) - k2[c] * (Gv - mG[c] - xh * mGx[c]) - k3[c] * xh;
   };
-  at::parallel_for(0, s.n * s.out_h, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t nh = begin; nh < end; ++nh) {
-      const int64_t image = nh / s.out_h, oh = nh % s.out_h;
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        const int64_t first = ((image * s.height + 2 * oh) * s.width + 2 * ow) * C;
-        const T* w0 = in + first;
-        const T* w1 = w0 + C;
-        const T* w2 = w0 + width_c;
-        const T* w3 = w2 + C;
-        const T* G0 = G + first;
-        const T* G1 = G0 + C;
-        const T* G2 = G0 + width_c;
-        const T* G3 = G2 + C;
-        T* d0 = dx + first;
-        T* d1 = d0 + C;
-        T* d2 = d0 + width_c;
-        T* d3 = d2 + C;
-        const int64_t p = ((image * s.out_h + oh) * s.out_w + ow) * C;
-        #pragma GCC ivdep
-        for (int64_t c = 0; c < C; ++c) {
-          const T v0 = sg[c] * w0[c], v1 = sg[c] * w1[c], v2 = sg[c] * w2[c], v3 = sg[c] * w3[c];
-          const T best = std::max(std::max(v0, v1), std::max(v2, v3));
-          const T pass = o[p + c] > 0 ? T(1) : T(0);
-          const T gy = pass * go[p + c];
-          const T t0 = v0 == best ? T(1) : T(0);
-          const T t1 = (v1 == best ? T(1) : T(0)) * (1 - t0);
-          const T t2 = (v2 == best ? T(1) : T(0)) * (1 - t0) * (1 - t1);
-          const T t3 = 1 - t0 - t1 - t2;
-          d0[c] = position(c, w0[c], G0[c], t0 * gy);
-          d1[c] = position(c, w1[c], G1[c], t1 * gy);
-          d2[c] = position(c, w2[c], G2[c], t2 * gy);
-          d3[c] = position(c, w3[c], G3[c], t3 * gy);
-          const T xh = (sg[c] * best - m[c]) * r[c];
-          const T Gc = t0 * G0[c] + t1 * G1[c] + t2 * G2[c] + t3 * G3[c];
-          dgo[p + c] = pass * (Gb[c] + Gs[c] * xh + gr[c] * (Gc - mG[c] - xh * mGx[c]));
-        }
-      }
+  s.for_each_window([&](int64_t first, int64_t at) {
+    const Quad<const T> w(in, first, C, s.row_below()), Gw(G, first, C, s.row_below());
+    const Quad<T> d(dx, first, C, s.row_below());
+    #pragma GCC ivdep
+    for (int64_t c = 0; c < C; ++c) {
+      const T v0 = sg[c] * w.p[0][c], v1 = sg[c] * w.p[1][c], v2 = sg[c] * w.p[2][c], v3 = sg[c] * w.p[3][c];
+      const T best = std::max(std::max(v0, v1), std::max(v2, v3));
+      const auto t = first_largest(v0, v1, v2, v3, best);
+      const T pass = o[at + c] > 0 ? T(1) : T(0);
+      const T gy = pass * go[at + c];
+      for (int k = 0; k < 4; ++k) d.p[k][c] = position(c, w.p[k][c], Gw.p[k][c], t[k] * gy);
+      // d/dg_y: d/dg_z at the choice, through the ReLU's mask
+      const T xh = (sg[c] * best - m[c]) * r[c];
+      const T Gc = t[0] * Gw.p[0][c] + t[1] * Gw.p[1][c] + t[2] * Gw.p[2][c] + t[3] * Gw.p[3][c];
+      dgo[at + c] = pass * (Gb[c] + Gs[c] * xh + gr[c] * (Gc - mG[c] - xh * mGx[c]));
     }
   });
-  auto outside = [&](int64_t row) {
-    const T* xp = in + row * C;
-    const T* Gp = G + row * C;
-    T* dp = dx + row * C;
-    for (int64_t c = 0; c < C; ++c) dp[c] = position(c, xp[c], Gp[c], T(0));
-  };
-  for (int64_t image = 0; image < s.n; ++image) {
-    for (int64_t h = 0; h < s.height; ++h) {
-      if (h >= 2 * s.out_h) {
-        for (int64_t w = 0; w < s.width; ++w) outside((image * s.height + h) * s.width + w);
-      } else if (s.width > 2 * s.out_w) {
-        outside((image * s.height + h) * s.width + s.width - 1);
-      }
-    }
-  }
+  s.for_each_outside([&](int64_t offset) {
+    for (int64_t c = 0; c < C; ++c) dx[offset + c] = position(c, in[offset + c], G[offset + c], T(0));
+  });
   return {grad_grad_out, grad_x, grad_scale};
 }
 
