@@ -202,8 +202,10 @@ def batch_statistics_note(algorithm: torch.nn.Module) -> str:
     query then runs beside its support set, sharing its statistics (``core.algorithms.adaptation.query_logits``)."""
     batch_norms = (m for m in algorithm.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm))
     if any(not m.track_running_stats for m in batch_norms):
-        return ("BatchNorm on the current batch's statistics: each trial's one query is normalised together "
-                "with its support set")
+        return (
+            "BatchNorm on the current batch's statistics: each trial's one query is normalised together "
+            "with its support set"
+        )
     return ""
 
 
