@@ -14,16 +14,26 @@ def _reference(x, scale, shift):
     return F.relu(F.max_pool2d(F.batch_norm(x, None, None, scale, shift, training=True, eps=1e-5), 2))
 
 
-def _compare(x, scale, shift):
+def _leaves(x, scale, shift):
+    """The kernel's layout (channels-last), each input a leaf that collects its gradient."""
     x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
-    scale, shift = scale.clone().requires_grad_(), shift.clone().requires_grad_()
+    return x, scale.clone().requires_grad_(), shift.clone().requires_grad_()
+
+
+def _assert_gradients_close(have, want, names):
+    for h, w, name in zip(have, want, names, strict=True):
+        torch.testing.assert_close(h, w, rtol=1e-10, atol=1e-12 * max(1.0, w.abs().max().item()), msg=name)
+
+
+def _compare(x, scale, shift):
+    x, scale, shift = _leaves(x, scale, shift)
     want, have = _reference(x, scale, shift), fused_block.batch_norm_pool_relu(x, scale, shift, 1e-5)
     assert have.shape == want.shape and have.is_contiguous(memory_format=torch.channels_last)
     torch.testing.assert_close(have, want, rtol=1e-10, atol=1e-12)
     upstream = torch.randn_like(want)
-    for w, h, name in zip(torch.autograd.grad(want, (x, scale, shift), upstream),
-                          torch.autograd.grad(have, (x, scale, shift), upstream), ("x", "scale", "shift")):  # fmt: skip
-        torch.testing.assert_close(h, w, rtol=1e-10, atol=1e-12 * max(1.0, w.abs().max().item()), msg=name)
+    inputs = (x, scale, shift)
+    _assert_gradients_close(torch.autograd.grad(have, inputs, upstream), torch.autograd.grad(want, inputs, upstream),
+                            ("x", "scale", "shift"))  # fmt: skip
 
 
 def _second_derivatives(block, x, scale, shift, upstream):
@@ -42,13 +52,11 @@ def _second_derivatives(block, x, scale, shift, upstream):
 
 
 def _compare_second(x, scale, shift):
-    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
-    scale, shift = scale.clone().requires_grad_(), shift.clone().requires_grad_()
+    x, scale, shift = _leaves(x, scale, shift)
     upstream = torch.randn(x.shape[0], x.shape[1], x.shape[2] // 2, x.shape[3] // 2, dtype=x.dtype, requires_grad=True)
     want = _second_derivatives(_reference, x, scale, shift, upstream)
     have = _second_derivatives(lambda *a: fused_block.batch_norm_pool_relu(*a, 1e-5), x, scale, shift, upstream)
-    for w, h, name in zip(want, have, ("x", "scale", "upstream")):
-        torch.testing.assert_close(h, w, rtol=1e-10, atol=1e-12 * max(1.0, w.abs().max().item()), msg=name)
+    _assert_gradients_close(have, want, ("x", "scale", "upstream"))
 
 
 SHAPES = [(5, 8, 28, 28), (4, 6, 7, 7), (3, 4, 3, 3), (2, 3, 5, 6)]
