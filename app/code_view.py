@@ -34,7 +34,8 @@ CONFIG_FLAGS = {"meta_batch": "--meta-batch", "learning_rate": "--lr", "lr_decay
 OPTIONAL_CONFIG_FLAGS = {"lr_schedule": ("--lr-schedule", "step"), "clip_grad_norm": ("--clip-grad-norm", None),
                          "first_order_until": ("--first-order-until", 0), "amp": ("--amp", False),
                          "augment": ("--augment", False),
-                         "multi_step_loss_until": ("--multi-step-loss-until", 0)}  # fmt: skip
+                         "multi_step_loss_until": ("--multi-step-loss-until", 0),
+                         "anneal_from": ("--anneal-from", 0)}  # fmt: skip
 OPTIONAL_TRAINING_FLAGS = {"within_alphabet": ("--within-alphabet", 0.0)}
 
 

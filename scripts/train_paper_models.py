@@ -77,6 +77,8 @@ def command(name: str, run: dict, args: argparse.Namespace) -> list[str]:
         line.append("--amp")
     if args.train_on_val:
         line.append("--train-on-val")
+    if args.anneal_from:
+        line += ["--lr-schedule", "cosine", "--anneal-from", str(args.anneal_from)]
     if args.data_root:
         line += ["--data-root", args.data_root]
     if args.resume and out.with_suffix(".json").is_file():
@@ -104,6 +106,12 @@ def improvements(record: dict) -> list[str]:
     if clip is not None:
         used.append(f"gradient norm clipped at {clip:g} per part, as Sung et al.'s code (from the sittings whose "
                     "flags say --clip-grad-norm)")  # fmt: skip
+    config = record.get("training", {}).get("config", {})
+    if config.get("lr_schedule") == "cosine":
+        start = config.get("anneal_from", 0)
+        used.append(f"outer learning rate annealed along half a cosine from step {start} to {config['episodes']}, "
+                    f"down to {config['min_learning_rate']:g} (Antoniou et al. 2019; from the sittings whose flags say "
+                    "--lr-schedule cosine)")  # fmt: skip
     if record.get("training", {}).get("trained_on", "").endswith("+val"):
         used.append("trained on train+val classes, the last weights kept (Snell et al. 2017)")
     return used
@@ -156,6 +164,11 @@ def main() -> int:
         help="train on the training and validation classes, as Snell et al.'s final models",
     )
     parser.add_argument("--logs", type=Path, default=None, help="folder for each run's log (default: --out)")
+    parser.add_argument(
+        "--anneal-from", type=int, default=0, metavar="STEP",
+        help="anneal the outer learning rate along half a cosine from STEP (where a flat run stopped) to --episodes, "
+             "as Antoniou et al. 2019; a later sitting of the same anneal passes the same two numbers",
+    )  # fmt: skip
     args = parser.parse_args()
     table = runs()
     names = args.only or list(table)

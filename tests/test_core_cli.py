@@ -262,12 +262,13 @@ def test_maml_trains_with_every_antoniou_improvement_and_its_checkpoint_reloads_
     out = tmp_path / "maml_plus"
     flags = ["--algorithm", "maml", "--train-steps", "2", "--meta-batch", "2", "--per-step-rates",
              "--per-step-batch-norm", "--multi-step-loss-until", "3", "--first-order-until", "2",
-             "--lr-schedule", "cosine", "--test-shots", "1", "--test-episodes", "4"]  # fmt: skip
+             "--lr-schedule", "cosine", "--anneal-from", "1", "--test-shots", "1", "--test-episodes", "4"]  # fmt: skip
     assert main(["train", *SMALL_RUN, *flags, "--episodes", "4", "--out", str(out)]) == 0
     model, metadata = load_checkpoint(out)
     assert model.settings["per_step_rates"] and model.settings["per_step_batch_norm"]
     assert model.step_lrs.shape == (2, len(model.initial_params()))
     config = metadata["training"]["config"]
-    assert (config["lr_schedule"], config["first_order_until"], config["multi_step_loss_until"]) == ("cosine", 2, 3)
+    keys = ("lr_schedule", "anneal_from", "first_order_until", "multi_step_loss_until")
+    assert [config[key] for key in keys] == ["cosine", 1, 2, 3]
     capsys.readouterr()
     assert main(["eval", "--checkpoint", str(out), "--episodes", "3", "--json"]) == 0

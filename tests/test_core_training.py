@@ -187,6 +187,20 @@ def test_the_cosine_schedule_falls_from_the_rate_to_the_floor_and_a_resumed_run_
         train(model, sampler, TrainConfig(lr_schedule="linear"))
 
 
+def test_an_annealed_run_holds_its_rate_until_the_anneal_starts_then_falls_to_the_floor(setup):
+    model, sampler, _ = setup
+    config = TrainConfig(episodes=6, validate_every=0, lr_schedule="cosine", anneal_from=2, snapshots=0)
+    rates = [r.learning_rate for r in train(model, sampler, config)]
+    falling = [1e-5 + (1e-3 - 1e-5) * (1 + math.cos(math.pi * (s - 2) / 4)) / 2 for s in (3, 4, 5, 6)]
+    assert rates == pytest.approx([1e-3, 1e-3, *falling])
+    resumed = train(model, sampler, config)  # a later sitting that starts the anneal where the first stopped
+    resumed.resume(2, resumed.resume_state())
+    assert [r.learning_rate for r in resumed] == pytest.approx(falling)
+    for wrong in (TrainConfig(episodes=6, anneal_from=2), TrainConfig(episodes=6, lr_schedule="cosine", anneal_from=6)):
+        with pytest.raises(ValueError, match="anneal_from"):
+            train(model, sampler, wrong)
+
+
 def test_maml_is_first_order_for_the_first_steps_then_its_own_order(small_glyphs):
     from core.algorithms import MAML
 

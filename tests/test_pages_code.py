@@ -105,13 +105,13 @@ def test_the_command_carries_maml_settings_and_without_a_training_block_uses_the
 def test_the_command_carries_the_training_improvements_a_checkpoint_used_and_leaves_defaults_out():
     settings = {"n_way": 5, "inner_lr": 0.4, "train_steps": 2, "test_steps": 3, "per_step_rates": True}
     config = {"lr_schedule": "cosine", "min_learning_rate": 1e-4, "clip_grad_norm": None, "amp": True,
-              "first_order_until": 100, "multi_step_loss_until": 50}  # fmt: skip
+              "first_order_until": 100, "multi_step_loss_until": 50, "anneal_from": 700}  # fmt: skip
     metadata = {"training": {"config": config, "trained_on": "train+val"}}
     command = train_command("maml", settings, metadata, DatasetSpec("omniglot", split_scheme="vinyals"), "m")
     args = parse_train(command)
     assert args.per_step_rates and args.amp and args.train_on_val and args.clip_grad_norm is None
-    assert (args.lr_schedule, args.min_lr, args.first_order_until, args.multi_step_loss_until) == (
-        "cosine", 1e-4, 100, 50)  # fmt: skip
+    assert (args.lr_schedule, args.min_lr, args.first_order_until, args.multi_step_loss_until, args.anneal_from) == (
+        "cosine", 1e-4, 100, 50, 700)  # fmt: skip
     plain = train_command("maml", {"n_way": 5}, {"training": {"config": {"lr_schedule": "step", "amp": False}}},
                           DatasetSpec("omniglot", split_scheme="vinyals"), "m")  # fmt: skip
-    assert "--lr-schedule" not in plain and "--amp" not in plain and "--train-on-val" not in plain
+    assert not {"--lr-schedule", "--anneal-from", "--amp", "--train-on-val"} & set(plain.split())

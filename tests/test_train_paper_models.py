@@ -6,7 +6,7 @@ from scripts.train_paper_models import command, improvements, runs
 
 def _args(tmp_path: Path, **flags) -> argparse.Namespace:
     defaults = {"out": tmp_path, "episodes": 10, "minutes": 1.0, "test_episodes": 5, "device": "cpu",
-                "data_root": None, "resume": False, "amp": False, "train_on_val": False}  # fmt: skip
+                "data_root": None, "resume": False, "amp": False, "train_on_val": False, "anneal_from": 0}  # fmt: skip
     return argparse.Namespace(**{**defaults, **flags})
 
 
@@ -32,3 +32,15 @@ def test_relation_networks_clip_as_the_reference_code_and_the_json_says_so(tmp_p
     assert line[line.index("--clip-grad-norm") + 1] == "0.5"
     used = improvements({"training": {"config": {"clip_grad_norm": 0.5}, "trained_on": "train"}})
     assert len(used) == 1 and "clipped at 0.5" in used[0]
+
+
+def test_an_anneal_sitting_asks_the_cli_for_the_cosine_from_its_step_and_the_json_says_so(tmp_path):
+    run = runs()["maml-5way-1shot"]
+    assert "--lr-schedule" not in command("maml-5way-1shot", run, _args(tmp_path))
+    line = command("maml-5way-1shot", run, _args(tmp_path, anneal_from=7385, episodes=11000))
+    assert line[line.index("--lr-schedule") + 1] == "cosine" and line[line.index("--anneal-from") + 1] == "7385"
+    assert line[line.index("--episodes") + 1] == "11000"
+    config = {"lr_schedule": "cosine", "anneal_from": 7385, "episodes": 11000, "min_learning_rate": 1e-5}
+    used = improvements({"training": {"config": config, "trained_on": "train"}})
+    assert len(used) == 1 and "from step 7385 to 11000" in used[0] and "Antoniou" in used[0]
+    assert improvements({"training": {"config": {**config, "lr_schedule": "step"}, "trained_on": "train"}}) == []

@@ -137,6 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     train_parser.add_argument("--min-lr", type=float, default=1e-5, help="the cosine schedule's last learning rate")
     train_parser.add_argument(
+        "--anneal-from", type=int, default=0,
+        help="with --lr-schedule cosine: hold --lr until this step, then fall to --min-lr at --episodes (anneal a "
+             "resumed run that has gone flat at a constant rate)",
+    )  # fmt: skip
+    train_parser.add_argument(
         "--clip-grad-norm", type=float, default=None,
         help="clip each part's gradient norm (e.g. Relation Networks' embedding and relation module) to this, "
              "as Sung et al.'s code does with 0.5; default: no clipping",

@@ -145,7 +145,7 @@ def _meta_train(algorithm, dataset, roles, args: argparse.Namespace, context: Di
     config = TrainConfig(args.episodes, args.meta_batch, args.lr, args.lr_decay, args.lr_decay_every,
                          args.validate_every, args.val_episodes, args.amp, snapshots=args.snapshots,
                          keep_best=not args.train_on_val, clip_grad_norm=args.clip_grad_norm,
-                         lr_schedule=args.lr_schedule, min_learning_rate=args.min_lr,
+                         lr_schedule=args.lr_schedule, min_learning_rate=args.min_lr, anneal_from=args.anneal_from,
                          first_order_until=args.first_order_until,
                          multi_step_loss_until=args.multi_step_loss_until, augment=args.augment)  # fmt: skip
     run = train(algorithm, sampler, config, validation, context)

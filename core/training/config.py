@@ -23,6 +23,8 @@ class TrainConfig:
         learning_rate, lr_decay, lr_decay_every: Adam with step decay.
         lr_schedule: "step" (the decay above) or "cosine": from ``learning_rate`` down to
             ``min_learning_rate`` at step ``episodes`` along half a cosine (Antoniou et al. 2019).
+        anneal_from: the cosine schedule holds ``learning_rate`` until this step and falls from
+            there, so a run that has gone flat at a constant rate can be annealed in a later sitting.
         validate_every: steps between validations (0: never).
         validation_episodes: episodes per validation, the same ones every time.
         amp: bf16 autocast of the forward pass and loss (CUDA, or a CPU with bf16 instructions;
@@ -59,6 +61,7 @@ class TrainConfig:
     keep_best: bool = True
     lr_schedule: str = "step"
     min_learning_rate: float = 1e-5
+    anneal_from: int = 0
     first_order_until: int = 0
     multi_step_loss_until: int = 0
     augment: bool = False
@@ -99,5 +102,6 @@ def learning_rate_factor(config: TrainConfig, step: int) -> float:
     """The learning rate after ``step`` steps, as a fraction of ``config.learning_rate``."""
     if config.lr_schedule == "cosine":
         floor = config.min_learning_rate / config.learning_rate
-        return floor + (1 - floor) * (1 + math.cos(math.pi * min(step, config.episodes) / config.episodes)) / 2
+        done = min(max(step - config.anneal_from, 0) / (config.episodes - config.anneal_from), 1.0)
+        return floor + (1 - floor) * (1 + math.cos(math.pi * done)) / 2
     return config.lr_decay ** (step // config.lr_decay_every)

@@ -71,6 +71,9 @@ class TrainingRun(Iterator[Progress]):
             raise ValueError("episodes and meta_batch must be at least 1")
         if config.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {config.lr_schedule!r}")
+        if config.anneal_from and (config.lr_schedule != "cosine" or not 0 < config.anneal_from < config.episodes):
+            raise ValueError(f"anneal_from ({config.anneal_from}) starts the cosine schedule: it needs "
+                             f"lr_schedule='cosine' and a step below episodes ({config.episodes})")  # fmt: skip
         if config.first_order_until and not hasattr(algorithm, "first_order"):
             raise ValueError(f"first_order_until is for MAML; {type(algorithm).__name__} has no second order")
         if config.multi_step_loss_until and not hasattr(algorithm, "step_loss_weights"):
