@@ -82,24 +82,32 @@ def _curve_text(curve: list[tuple[int, float]], most: int = 5) -> str:
     return ", ".join(f"{step}: {value:.1f}" for step, value in shown)
 
 
+def device_time(sittings: list[dict]) -> tuple[float, float]:
+    """(GPU minutes, CPU hours) of meta-training over a model's sittings (the minutes each asked for)."""
+    gpu = sum(s["minutes_asked"] for s in sittings if s["device"] == "cuda")
+    cpu = sum(s["minutes_asked"] for s in sittings if s["device"] != "cuda")
+    return gpu, cpu / 60
+
+
 def training_table() -> str:
     """How each shipped paper model was trained: steps, device, minutes, the best validation, the curve."""
-    lines = ["| model | cells | steps (x meta-batch) | trained on | minutes | best validation (step) "
+    lines = ["| model | cells | steps (x meta-batch) | trained on | GPU minutes | CPU hours | best validation (step) "
              "| validation curve (step: %) | last quarter (points) |",
-             "|---|---|---:|---|---:|---|---|---:|"]  # fmt: skip
+             "|---|---|---:|---|---:|---:|---|---|---:|"]  # fmt: skip
     for model in paper_models():
         training, sittings = model["training"], model["paper"]["sittings"]
         cells = ", ".join(f"{c['n_way']}-way {c['n_shot']}-shot" for c in model["paper"]["cells"])
         batch = training.get("global_meta_batch", 1)
         steps = f"{training['episodes']}" + (f" x {batch}" if batch > 1 else "")
-        where = "; ".join(f"{s['machine']}, {s['processes_side_by_side']} runs side by side" for s in sittings)
-        minutes = sum(s["minutes_asked"] for s in sittings)
+        machines = dict.fromkeys(f"{s['machine']}, {s['processes_side_by_side']} side by side" for s in sittings)
+        gpu_minutes, cpu_hours = device_time(sittings)
         best = training.get("best_val_accuracy")
         best_text = f"{100 * best:.1f}% ({training['best_step']})" if best is not None else "not validated"
         curve = validation_curve(model["name"])
         gain = last_quarter_gain(curve, training["episodes"])
-        lines.append(f"| {model['name']} | {cells} | {steps} | {where} | {minutes:g} | {best_text} | "
-                     f"{_curve_text(curve)} | {'—' if gain is None else f'{gain:+.1f}'} |")  # fmt: skip
+        lines.append(f"| {model['name']} | {cells} | {steps} | {'; '.join(machines)} | {gpu_minutes:g} | "
+                     f"{cpu_hours:.1f} | {best_text} | {_curve_text(curve)} | "
+                     f"{'—' if gain is None else f'{gain:+.1f}'} |")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -18,3 +18,10 @@ def test_the_validation_curve_is_read_from_every_sitting_of_a_log_and_the_last_q
     assert round(last_quarter_gain(curve, 8000), 6) == 0.1  # 95.0 after step 6000 against 94.9 before
     assert last_quarter_gain(curve, 100_000) is None  # nothing validated in the last quarter
     assert validation_curve("absent") == []
+
+
+def test_gpu_minutes_and_cpu_hours_are_counted_apart():
+    sittings = [{"device": "cuda", "minutes_asked": 4.5}, {"device": "cpu", "minutes_asked": 95},
+                {"device": "cpu", "minutes_asked": 25}]  # fmt: skip
+    assert omniglot_summary.device_time(sittings) == (4.5, 2.0)
+    assert omniglot_summary.device_time([]) == (0, 0)
