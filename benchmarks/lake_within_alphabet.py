@@ -175,17 +175,21 @@ def score(name: str, checkpoint: str, predict: Callable[[Episode], torch.Tensor]
     return {**row, "accuracy": result.accuracy.mean, "ci95": result.accuracy.ci95, "answers": list(result.answers)}
 
 
-def score_checkpoint(path: Path, dataset: ClassDataset, episodes: list[Episode], copies: int = 0) -> list[dict]:
+def score_checkpoint(path: Path, trials_at: Callable[[int], tuple[ClassDataset, list[Episode]]],
+                     copies: int = 0) -> list[dict]:  # fmt: skip
     """The row of the checkpoint at ``path``: scored, or skipped with the reason; with ``copies``, a second
-    row for the same model deciding over the trial and that many distorted copies of it."""
+    row for the same model deciding over the trial and that many distorted copies of it. ``trials_at(size)``
+    gives the data set and the trials with images of the model's size (the same drawings, decoded at it)."""
     name, shown = path.with_suffix("").name, _shown(path)
     try:
-        reason = refusal(read_metadata(path))
+        metadata = read_metadata(path)
+        reason = refusal(metadata)
     except CheckpointError as error:
         return [{"model": name, "checkpoint": shown, "skipped": str(error)}]
     if not reason:
         algorithm, _ = load_checkpoint(path)
         name = f"{display_name(algorithm)} ({name})"
+        dataset, episodes = trials_at(algorithm.preprocessing.image_size)
         reason = cannot_answer(algorithm, dataset.image_shape)
     if reason:
         return [{"model": name, "checkpoint": shown, "skipped": reason}]
@@ -251,10 +255,21 @@ def run(checkpoints: list[Path], trials: int, seed: int, root: str | Path | None
     if root is None:
         raise FileNotFoundError("Omniglot not found: set OMNIGLOT_ROOT to the folder holding images_evaluation/")
     dataset = load_dataset(DatasetSpec("omniglot", str(root), split_scheme="lake"))
-    episodes = [trial_episode(dataset, t) for t in plan_trials(dataset, drawer_rows(dataset, root), trials, seed)]
+    planned = plan_trials(dataset, drawer_rows(dataset, root), trials, seed)
+    episodes = [trial_episode(dataset, t) for t in planned]
+    sizes = {dataset.image_shape[-1]: (dataset, episodes)}
+
+    def trials_at(size: int) -> tuple[ClassDataset, list[Episode]]:
+        if size not in sizes:  # another model's size: the same files decoded at it give the same rows
+            resized = load_dataset(DatasetSpec("omniglot", str(root), split_scheme="lake", image_size=size))
+            if resized.class_names != dataset.class_names or list(resized.class_counts) != list(dataset.class_counts):
+                raise ValueError(f"Omniglot at {size} px lists other drawings than at {dataset.image_shape[-1]} px")
+            sizes[size] = (resized, [trial_episode(resized, t) for t in planned])
+        return sizes[size]
+
     rows = []
     for path in checkpoints:
-        for row in score_checkpoint(path, dataset, episodes, copies):
+        for row in score_checkpoint(path, trials_at, copies):
             rows.append(row)
             print(f"{row['model']}: " + (f"{100 * row['accuracy']:.1f}%" if "accuracy" in row
                   else f"skipped, {row['skipped']}"), flush=True)  # fmt: skip

@@ -46,6 +46,9 @@ FINETUNE = ["--algorithm", "finetune", "--epochs", "3", "--tune-adaptation"]
 # (summed class features change scale with the shot, so a model is best at the shot it trained on).
 RELATION = ["--algorithm", "relationnet", "--n-way", "5", "--n-shot", "1", "--n-query", "19", "--episodes", "2000",
             "--validate-every", "500", "--lr-decay-every", "100000"]  # fmt: skip
+# The same at 56 x 56 pixels: the first convolution steps two pixels, so a step costs about what a 28-pixel
+# one does, and the first filters see the finer drawing (strokes of one alphabet differ by a few pixels).
+PROTONET_LAKE_56 = [*PROTONET_LAKE, "--image-size", "56", "--backbone", "conv4-stride2"]
 GLYPHS, OMNIGLOT = ["--dataset", "glyphs"], ["--dataset", "omniglot", "--split-scheme", "lake"]
 MODELS = {
     "protonet-glyphs": [*PROTONET, *GLYPHS, "--episodes", "800"],
@@ -56,6 +59,7 @@ MODELS = {
     "maml-omniglot": [*MAML, *OMNIGLOT, "--episodes", "800", "--meta-batch", "16", "--validate-every", "200"],
     "maml-20way-omniglot": [*MAML_20WAY, *OMNIGLOT, "--episodes", "1500", "--max-minutes", "40"],
     "protonet-lake-omniglot": [*PROTONET_LAKE, *OMNIGLOT],
+    "protonet-lake56-omniglot": [*PROTONET_LAKE_56, *OMNIGLOT],
     "fomaml-omniglot": [*MAML, *OMNIGLOT, "--first-order", "--episodes", "800", "--meta-batch", "16",
                         "--validate-every", "200"],
     "finetune-glyphs": [*FINETUNE, *GLYPHS],

@@ -47,27 +47,36 @@ def test_a_glyph_checkpoint_scores_what_its_json_records(glyphs, name):
 OMNIGLOT_MODELS = sorted(p.stem for p in ASSETS.glob("*-omniglot.json"))
 
 
-def omniglot(scheme: str):
+def omniglot(scheme: str, image_size: int | None = None):
     from core.datasets import find_omniglot_root
 
     root = find_omniglot_root()
     if root is None:
         pytest.skip("Omniglot is absent (set OMNIGLOT_ROOT or put it in ../shared/data/omniglot)")
-    return load_dataset(DatasetSpec("omniglot", str(root), scheme))
+    return load_dataset(DatasetSpec("omniglot", str(root), scheme, image_size))
 
 
 @pytest.fixture(scope="module")
 def lake_omniglot():
-    return omniglot("lake")
+    """The Lake split at a model's image size (28 for all but the 56-pixel one), each size loaded once."""
+    loaded = {}
+
+    def at(size: int):
+        if size not in loaded:
+            loaded[size] = omniglot("lake", size)
+        return loaded[size]
+
+    return at
 
 
 @pytest.mark.parametrize("name", OMNIGLOT_MODELS)
 def test_an_omniglot_checkpoint_scores_what_its_json_records(lake_omniglot, name):
     algorithm, metadata = load_checkpoint(ASSETS / name)
+    data = lake_omniglot(algorithm.preprocessing.image_size)
     assert metadata["dataset"]["split_scheme"] == "lake" and metadata["splits"]["train"] == "background"
     setting, recorded = next(iter(metadata["test_accuracy"].items()))  # e.g. "20-way 1-shot" for maml-20way
     n_way, n_shot = (int(part.split("-")[0]) for part in setting.split())
-    sampler = EpisodeSampler(lake_omniglot, recorded["split"], n_way, n_shot, 15, seed=0)
+    sampler = EpisodeSampler(data, recorded["split"], n_way, n_shot, 15, seed=0)
     measured = evaluate(algorithm, sampler, EPISODES)
     assert abs(measured.mean - recorded["mean"]) < 2 * measured.ci95 + 0.01, (name, measured, recorded["mean"])
 

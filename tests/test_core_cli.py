@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from core.algorithms import PrototypicalNetworks
 from core.checkpoints import load_checkpoint, read_metadata, read_resume_state
@@ -135,6 +137,33 @@ def test_relation_networks_train_from_the_cli_with_their_loss(tmp_path):
     assert main(["train", *SMALL_RUN, *flags, "--out", str(out)]) == 0
     record = read_metadata(out)
     assert record["algorithm"] == "relationnet" and record["settings"]["loss"] == "cross_entropy"
+
+
+def _noise_folder(root: Path, size: int) -> Path:
+    """Grayscale noise images in train/val/test class folders (5 classes each, 16 images a class: test's 1 + 15)."""
+    generator = np.random.default_rng(0)
+    for split in ("train", "val", "test"):
+        for label in range(5):
+            (root / split / f"c{label}").mkdir(parents=True)
+            for index in range(16):
+                pixels = generator.integers(0, 256, (size, size), dtype=np.uint8)
+                Image.fromarray(pixels, mode="L").save(root / split / f"c{label}" / f"{index}.png")
+    return root
+
+
+def test_prototypical_networks_train_on_56_pixel_images_with_the_stride_two_backbone(tmp_path, capsys):
+    out = tmp_path / "fine"
+    data = ["--dataset", "folder", "--data-root", str(_noise_folder(tmp_path / "data", 56)), "--image-size", "56"]
+    flags = ["--n-way", "5", "--n-shot", "1", "--n-query", "2", "--backbone", "conv4-stride2", "--episodes", "4",
+             "--validate-every", "0", "--test-shots", "1", "--test-episodes", "2"]  # fmt: skip
+    assert main(["train", *data, *flags, "--out", str(out)]) == 0
+    model, record = load_checkpoint(out)
+    assert record["settings"]["backbone"] == "conv4-stride2" and model.preprocessing.image_size == 56
+    assert model.backbone.blocks[0][0].stride == (2, 2)
+    capsys.readouterr()
+    assert main(["train", *SMALL_RUN, "--algorithm", "maml", "--backbone", "conv4-stride2", "--episodes", "1",
+                 "--out", str(tmp_path / "maml")]) == 2  # fmt: skip
+    assert "--backbone conv4-stride2 is for Prototypical Networks" in capsys.readouterr().err
 
 
 RESUMABLE = [*SMALL_RUN, "--validate-every", "0", "--test-episodes", "2", "--test-shots", "1"]

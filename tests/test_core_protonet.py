@@ -3,7 +3,7 @@ import torch
 
 from core.algorithms import ALGORITHMS, PrototypicalNetworks
 from core.algorithms.protonet import compute_prototypes, cosine_distance, squared_euclidean
-from core.backbones import Conv4
+from core.backbones import Conv4, Conv4Stride2
 from core.compare.baselines import pixel_nearest_neighbour_predict
 from core.episodes import EpisodeSampler
 from core.evaluation import evaluate, evaluate_predictor
@@ -31,6 +31,15 @@ def test_distances_equal_a_direct_computation():
 def test_conv4_takes_any_size_and_channels(size, channels, dim):
     embeddings = Conv4(channels)(torch.randn(2, channels, size, size))
     assert embeddings.shape == (2, dim) == (2, Conv4.output_dim(size))
+
+
+@pytest.mark.parametrize(("size", "dim"), [(56, 64), (57, 64), (105, 576)])
+def test_the_stride_two_conv4_gives_a_56_pixel_image_what_conv4_gives_a_28_pixel_one(size, dim):
+    network = Conv4Stride2()
+    embeddings = network(torch.randn(2, 1, size, size))
+    assert embeddings.shape == (2, dim) == (2, Conv4Stride2.output_dim(size))
+    assert network.blocks[0][0].stride == (2, 2) and Conv4().blocks[0][0].stride == (1, 1)
+    assert sum(p.numel() for p in network.parameters()) == sum(p.numel() for p in Conv4().parameters())
 
 
 def test_logits_are_negative_distances_and_explain_matches(small_glyphs):

@@ -21,13 +21,17 @@ from benchmarks.lake_within_alphabet import (
     main,
     plan_trials,
     refusal,
+    score_checkpoint,
     table,
     trial_episode,
 )
-from core.checkpoints import build_algorithm, read_metadata
+from core.algorithms import PrototypicalNetworks
+from core.checkpoints import build_algorithm, read_metadata, save_checkpoint
 from core.compare.game import alphabet
 from core.datasets import ClassDataset, find_omniglot_root
 from core.datasets.class_dataset import from_class_lists
+from core.episodes import Episode
+from core.preprocessing import Preprocessing
 
 BACKGROUND_ALPHABETS = 2  # a few background classes first, so that evaluation rows do not start at 0
 
@@ -165,3 +169,23 @@ def test_the_report_names_trials_seed_command_and_the_references():
     assert "400 trials (seed 3)" in report and "`python -m x --seed 3`" in report
     assert "| m | 400 | 90.0 ± 3.0 | -5.5 | -6.7 |" in report
     assert "- maml: its head is fixed at 5-way" in report and "- m: a caveat" in report
+
+
+def test_a_model_of_another_image_size_is_scored_on_the_trials_decoded_at_its_size(tmp_path):
+    shipped = read_metadata(ASSETS / "protonet-omniglot")  # trained on Lake's background alphabets
+    metadata = {"dataset": shipped["dataset"], "splits": shipped["splits"]}
+    model = PrototypicalNetworks(Preprocessing(image_size=56, mean=(0.08,), std=(0.27,)), backbone="conv4-stride2")
+    save_checkpoint(tmp_path / "fine", model, metadata)
+    asked = []
+
+    def trials_at(size):
+        asked.append(size)
+        images = torch.randint(0, 256, (21, 1, size, size), dtype=torch.uint8)
+        episode = Episode(support_x=images[:20], support_y=torch.arange(20), query_x=images[20:],
+                          query_y=torch.tensor([3]), class_names=tuple("abcdefghijklmnopqrst"),
+                          class_ids=tuple(range(20)), seed=0, index=0)  # fmt: skip
+        dataset = from_class_lists("stand-in", [images[:1]], ["a"], ["evaluation"])
+        return dataset, [episode]
+
+    [row] = score_checkpoint(tmp_path / "fine", trials_at)
+    assert asked == [56] and row["trials"] == 1 and "accuracy" in row, row

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from core.algorithms import ALGORITHMS
+from core.backbones import BACKBONES
 from core.checkpoints import load_checkpoint
 from core.cli.train import DIVERGED, announce, dataset_spec, run_train
 from core.datasets import SOURCES, load_dataset
@@ -57,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="euclidean",
         help="Prototypical Networks: distance to the prototypes (the paper: euclidean)",
     )
+    train_parser.add_argument(
+        "--backbone",
+        choices=sorted(BACKBONES),
+        default="conv4",
+        help="Prototypical Networks: the embedding (conv4-stride2: the first convolution steps two pixels, for "
+             "56x56 images at about conv4's cost on 28x28)",
+    )  # fmt: skip
     train_parser.add_argument(
         "--relation-loss",
         choices=["mse", "cross_entropy"],

@@ -49,6 +49,10 @@ def run_train(args: argparse.Namespace) -> int:
     context = from_environment()
     if args.algorithm == "finetune" and args.train_on_val:
         raise ValueError("--train-on-val is for meta-training; finetune pre-trains on the training classes: drop it")
+    if args.backbone != "conv4" and args.algorithm != "protonet":
+        raise ValueError(
+            f"--backbone {args.backbone} is for Prototypical Networks; {args.algorithm} uses conv4: drop it"
+        )
     if args.algorithm == "finetune" and (context.enabled or args.amp):
         raise ValueError(
             f"finetune pre-trains in one process without --amp: drop {'--amp' if args.amp else 'torchrun'}"
@@ -233,4 +237,4 @@ def _settings(args: argparse.Namespace) -> dict:
         return {"inner_lr": args.inner_lr, "test_steps": args.test_steps}
     if args.algorithm == "relationnet":
         return {"loss": args.relation_loss, "train_shots": args.n_shot}
-    return {"distance": args.distance}
+    return {"distance": args.distance, "backbone": args.backbone}
