@@ -83,9 +83,14 @@ def _curve_text(curve: list[tuple[int, float]], most: int = 5) -> str:
 
 
 def device_time(sittings: list[dict]) -> tuple[float, float]:
-    """(GPU minutes, CPU hours) of meta-training over a model's sittings (the minutes each asked for)."""
-    gpu = sum(s["minutes_asked"] for s in sittings if s["device"] == "cuda")
-    cpu = sum(s["minutes_asked"] for s in sittings if s["device"] != "cuda")
+    """(GPU minutes, CPU hours) of meta-training over a model's sittings: each sitting's training minutes
+    where it recorded them, else the minutes it asked for (the sittings before 2026-11-30 ran to them)."""
+
+    def minutes(sitting: dict) -> float:
+        return sitting.get("training_minutes", sitting["minutes_asked"])
+
+    gpu = sum(minutes(s) for s in sittings if s["device"] == "cuda")
+    cpu = sum(minutes(s) for s in sittings if s["device"] != "cuda")
     return gpu, cpu / 60
 
 

@@ -118,8 +118,10 @@ def improvements(record: dict) -> list[str]:
 
 
 def annotate(path: Path, name: str, run: dict, sitting: dict, previous: list[dict]) -> dict:
-    """Add the ``paper`` record to a finished run's JSON; return it."""
+    """Add the ``paper`` record to a finished run's JSON; return it. The sitting gets its meta-training
+    minutes, the optimiser steps' own time (a sitting stopped early trained for less than it asked)."""
     record = json.loads(path.read_text())
+    sitting = {**sitting, "training_minutes": round(record.get("training", {}).get("seconds", 0.0) / 60, 1)}
     algorithm = name.split("-")[0]
     tests = record.get("test_accuracy", {})
     cells = []

@@ -1,3 +1,5 @@
+import pytest
+
 from benchmarks import omniglot_summary
 from benchmarks.omniglot_summary import last_quarter_gain, validation_curve
 
@@ -24,4 +26,6 @@ def test_gpu_minutes_and_cpu_hours_are_counted_apart():
     sittings = [{"device": "cuda", "minutes_asked": 4.5}, {"device": "cpu", "minutes_asked": 95},
                 {"device": "cpu", "minutes_asked": 25}]  # fmt: skip
     assert omniglot_summary.device_time(sittings) == (4.5, 2.0)
+    stopped_early = {"device": "cpu", "minutes_asked": 120, "training_minutes": 43.2}
+    assert omniglot_summary.device_time([stopped_early]) == (0, pytest.approx(0.72))
     assert omniglot_summary.device_time([]) == (0, 0)

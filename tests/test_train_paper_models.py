@@ -1,7 +1,8 @@
 import argparse
+import json
 from pathlib import Path
 
-from scripts.train_paper_models import command, improvements, runs
+from scripts.train_paper_models import annotate, command, improvements, runs
 
 
 def _args(tmp_path: Path, **flags) -> argparse.Namespace:
@@ -44,3 +45,17 @@ def test_an_anneal_sitting_asks_the_cli_for_the_cosine_from_its_step_and_the_jso
     used = improvements({"training": {"config": config, "trained_on": "train"}})
     assert len(used) == 1 and "from step 7385 to 11000" in used[0] and "Antoniou" in used[0]
     assert improvements({"training": {"config": {**config, "lr_schedule": "step"}, "trained_on": "train"}}) == []
+
+
+def test_a_sitting_records_the_minutes_it_trained_not_only_those_it_asked_for(tmp_path):
+    path = tmp_path / "maml-20way-1shot.json"
+    test = {"mean": 0.845, "ci95": 0.003, "episodes": 1000, "split": "test"}
+    path.write_text(json.dumps({"training": {"seconds": 2584.6, "trained_on": "train"},
+                                "test_accuracy": {"20-way 1-shot": test}}))  # fmt: skip
+    earlier = {"device": "cuda", "minutes_asked": 4.5}
+    record = annotate(path, "maml-20way-1shot", runs()["maml-20way-1shot"],
+                      {"device": "cpu", "minutes_asked": 120, "exit_code": 130}, [earlier])  # fmt: skip
+    assert record["paper"]["sittings"] == [earlier, {"device": "cpu", "minutes_asked": 120, "exit_code": 130,
+                                                     "training_minutes": 43.1}]  # fmt: skip
+    assert record["paper"]["cells"] == [{"n_way": 20, "n_shot": 1, "published": 95.8, "test": test}]
+    assert json.loads(path.read_text()) == record
