@@ -96,7 +96,9 @@ def paper_table() -> list[dict]:
             ours = f"{100 * test['mean']:.1f} ± {100 * test['ci95']:.1f}" if test else "—"
             row[setting_name(cell["n_way"], cell["n_shot"])] = t("guide.paper_cell", ours=ours,
                                                                   paper=cell["published"])  # fmt: skip
-        minutes[algorithm] = minutes.get(algorithm, 0) + sum(s["minutes_asked"] for s in record["paper"]["sittings"])
+        sittings = record["paper"]["sittings"]  # a sitting stopped early records the minutes it trained
+        trained = sum(s.get("training_minutes", s["minutes_asked"]) for s in sittings)
+        minutes[algorithm] = minutes.get(algorithm, 0) + trained
     columns = [setting_name(n_way, n_shot) for n_way, n_shot in ((5, 1), (5, 5), (20, 1), (20, 5))]
     return [{method_column: rows[name][method_column], **{c: rows[name].get(c, "—") for c in columns},
              t("guide.column_minutes"): round(minutes[name])}

@@ -224,3 +224,14 @@ def test_the_game_shows_its_first_trial_before_start_but_takes_no_answer():
     assert not any(b.key and b.key.startswith("game_pick_") for b in at.button)
     at.radio(key="game_n_way").set_value(20).run()
     assert len(at.image) == 1 + 20
+
+
+def test_the_paper_table_counts_the_minutes_a_sitting_trained_not_those_it_asked_for(monkeypatch):
+    from app import guide
+
+    cell = {"n_way": 20, "n_shot": 1, "published": 95.8, "test": {"mean": 0.845, "ci95": 0.003}}
+    sittings = [{"minutes_asked": 4.5}, {"minutes_asked": 120, "training_minutes": 43.1}]
+    record = {"paper": {"row": "MAML", "cells": [cell], "sittings": sittings}}
+    monkeypatch.setattr(guide, "paper_records", lambda: (record,))
+    [row] = guide.paper_table()
+    assert row["training minutes"] == round(4.5 + 43.1) and row["20-way 1-shot"] == "84.5 ± 0.3 (paper 95.8)"
