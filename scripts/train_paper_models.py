@@ -77,6 +77,12 @@ def command(name: str, run: dict, args: argparse.Namespace) -> list[str]:
         line.append("--amp")
     if args.train_on_val:
         line.append("--train-on-val")
+    if args.antoniou and name.startswith(("maml-", "fomaml-")):
+        early = str(max(1, args.episodes // 10))
+        line += ["--per-step-rates", "--per-step-batch-norm", "--multi-step-loss-until", early]
+        line += ["--lr-schedule", "cosine"]
+        if name.startswith("maml-"):
+            line += ["--first-order-until", early]
     if args.anneal_from:
         line += ["--lr-schedule", "cosine", "--anneal-from", str(args.anneal_from)]
     if args.data_root:
@@ -112,6 +118,15 @@ def improvements(record: dict) -> list[str]:
         used.append(f"outer learning rate annealed along half a cosine from step {start} to {config['episodes']}, "
                     f"down to {config['min_learning_rate']:g} (Antoniou et al. 2019; from the sittings whose flags say "
                     "--lr-schedule cosine)")  # fmt: skip
+    settings = record.get("settings", {})
+    if settings.get("per_step_rates"):
+        used.append("an inner learning rate per layer and inner step, learned (Antoniou et al. 2019, LSLR)")
+    if settings.get("per_step_batch_norm"):
+        used.append("a BatchNorm scale and shift per inner step (Antoniou et al. 2019, BNWB)")
+    if config.get("multi_step_loss_until"):
+        used.append(f"the multi-step loss for the first {config['multi_step_loss_until']} steps (Antoniou et al. 2019)")
+    if config.get("first_order_until"):
+        used.append(f"first order for the first {config['first_order_until']} steps (Antoniou et al. 2019)")
     if record.get("training", {}).get("trained_on", "").endswith("+val"):
         used.append("trained on train+val classes, the last weights kept (Snell et al. 2017)")
     return used
@@ -166,6 +181,12 @@ def main() -> int:
         help="train on the training and validation classes, as Snell et al.'s final models",
     )
     parser.add_argument("--logs", type=Path, default=None, help="folder for each run's log (default: --out)")
+    parser.add_argument(
+        "--antoniou", action="store_true",
+        help="MAML runs with Antoniou et al.'s (2019) improvements: learned per-step inner rates (LSLR) and BatchNorm "
+             "(BNWB), the multi-step loss and (second-order runs) first order for the first tenth of --episodes, the "
+             "outer rate annealed along a cosine to --episodes. They change the model: a fresh run, in its own --out",
+    )  # fmt: skip
     parser.add_argument(
         "--anneal-from", type=int, default=0, metavar="STEP",
         help="anneal the outer learning rate along half a cosine from STEP (where a flat run stopped) to --episodes, "

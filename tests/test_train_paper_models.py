@@ -7,7 +7,8 @@ from scripts.train_paper_models import annotate, command, improvements, runs
 
 def _args(tmp_path: Path, **flags) -> argparse.Namespace:
     defaults = {"out": tmp_path, "episodes": 10, "minutes": 1.0, "test_episodes": 5, "device": "cpu",
-                "data_root": None, "resume": False, "amp": False, "train_on_val": False, "anneal_from": 0}  # fmt: skip
+                "data_root": None, "resume": False, "amp": False, "train_on_val": False, "anneal_from": 0,
+                "antoniou": False}  # fmt: skip
     return argparse.Namespace(**{**defaults, **flags})
 
 
@@ -59,3 +60,19 @@ def test_a_sitting_records_the_minutes_it_trained_not_only_those_it_asked_for(tm
                                                      "training_minutes": 43.1}]  # fmt: skip
     assert record["paper"]["cells"] == [{"n_way": 20, "n_shot": 1, "published": 95.8, "test": test}]
     assert json.loads(path.read_text()) == record
+
+
+def test_antoniou_runs_ask_for_every_improvement_of_how_to_train_your_maml_and_the_json_names_them(tmp_path):
+    args = _args(tmp_path, antoniou=True, episodes=6000)
+    line = command("maml-20way-1shot", runs()["maml-20way-1shot"], args)
+    assert "--per-step-rates" in line and "--per-step-batch-norm" in line
+    assert line[line.index("--multi-step-loss-until") + 1] == "600" == line[line.index("--first-order-until") + 1]
+    assert line[line.index("--lr-schedule") + 1] == "cosine" and line[line.index("--episodes") + 1] == "6000"
+    first_order = command("fomaml-20way-1shot", runs()["fomaml-20way-1shot"], args)
+    assert "--per-step-rates" in first_order and "--first-order-until" not in first_order
+    assert "--per-step-rates" not in command("protonet-60way-1shot", runs()["protonet-60way-1shot"], args)
+    record = {"settings": {"per_step_rates": True, "per_step_batch_norm": True}, "training": {"trained_on": "train",
+              "config": {"multi_step_loss_until": 600, "first_order_until": 600}}}  # fmt: skip
+    used = improvements(record)
+    assert len(used) == 4 and all("Antoniou" in text for text in used)
+    assert any("LSLR" in text for text in used) and any("BNWB" in text for text in used)
