@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from app.i18n import t
+from scripts.train_paper_models import sitting_minutes  # the paper JSON's writer
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 COMMAND = "python -m benchmarks.compare_shipped"
@@ -96,8 +97,7 @@ def paper_table() -> list[dict]:
             ours = f"{100 * test['mean']:.1f} ± {100 * test['ci95']:.1f}" if test else "—"
             row[setting_name(cell["n_way"], cell["n_shot"])] = t("guide.paper_cell", ours=ours,
                                                                   paper=cell["published"])  # fmt: skip
-        sittings = record["paper"]["sittings"]  # a sitting stopped early records the minutes it trained
-        trained = sum(s.get("training_minutes", s["minutes_asked"]) for s in sittings)
+        trained = sum(sitting_minutes(s) for s in record["paper"]["sittings"])
         minutes[algorithm] = minutes.get(algorithm, 0) + trained
     columns = [setting_name(n_way, n_shot) for n_way, n_shot in ((5, 1), (5, 5), (20, 1), (20, 5))]
     return [{method_column: rows[name][method_column], **{c: rows[name].get(c, "—") for c in columns},

@@ -182,8 +182,7 @@ def score_checkpoint(path: Path, trials_at: Callable[[int], tuple[ClassDataset, 
     gives the data set and the trials with images of the model's size (the same drawings, decoded at it)."""
     name, shown = path.with_suffix("").name, _shown(path)
     try:
-        metadata = read_metadata(path)
-        reason = refusal(metadata)
+        reason = refusal(read_metadata(path))
     except CheckpointError as error:
         return [{"model": name, "checkpoint": shown, "skipped": str(error)}]
     if not reason:

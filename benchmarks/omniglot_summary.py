@@ -20,6 +20,7 @@ from pathlib import Path
 from benchmarks.maml_omniglot import PAPER as MAML_PAPER
 from benchmarks.protonet_omniglot import PAPER as PROTONET_PAPER
 from benchmarks.relationnet_omniglot import PAPER as RELATION_PAPER
+from scripts.train_paper_models import sitting_minutes
 
 RESULTS = Path(__file__).parent / "results"
 PAPER_MODELS = Path(__file__).parents[1] / "assets" / "paper"
@@ -83,14 +84,9 @@ def _curve_text(curve: list[tuple[int, float]], most: int = 5) -> str:
 
 
 def device_time(sittings: list[dict]) -> tuple[float, float]:
-    """(GPU minutes, CPU hours) of meta-training over a model's sittings: each sitting's training minutes
-    where it recorded them, else the minutes it asked for (the sittings before 2026-11-30 ran to them)."""
-
-    def minutes(sitting: dict) -> float:
-        return sitting.get("training_minutes", sitting["minutes_asked"])
-
-    gpu = sum(minutes(s) for s in sittings if s["device"] == "cuda")
-    cpu = sum(minutes(s) for s in sittings if s["device"] != "cuda")
+    """(GPU minutes, CPU hours) of meta-training over a model's sittings."""
+    gpu = sum(sitting_minutes(s) for s in sittings if s["device"] == "cuda")
+    cpu = sum(sitting_minutes(s) for s in sittings if s["device"] != "cuda")
     return gpu, cpu / 60
 
 

@@ -100,6 +100,12 @@ def machine(device: str) -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
 
 
+def sitting_minutes(sitting: dict) -> float:
+    """A sitting's meta-training minutes: those it recorded, else (sittings before 2026-11-30, which ran to
+    their limit) the minutes it asked for."""
+    return sitting.get("training_minutes", sitting["minutes_asked"])
+
+
 def earlier_sittings(path: Path) -> list[dict]:
     """The sittings a run's JSON recorded before this one (the CLI rewrites the JSON on --resume)."""
     return json.loads(path.read_text()).get("paper", {}).get("sittings", []) if path.is_file() else []
